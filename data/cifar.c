@@ -1,0 +1,275 @@
+/* cifar.c - the CIFAR-10 binary format: reading, validation, locating.
+ *
+ * A batch file is a sequence of 3073-byte records: one label byte (0..9)
+ * then 3072 pixel bytes (R, G, B planes of 32 x 32, row-major). Each file is
+ * read whole with one fread, checked, then split into pixels and labels and
+ * appended to the dataset.
+ */
+#include "dataset.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CIFAR_C 3
+#define CIFAR_H 32
+#define CIFAR_W 32
+#define CIFAR_PIX (CIFAR_C * CIFAR_H * CIFAR_W) /* 3072 */
+#define CIFAR_REC (1 + CIFAR_PIX)               /* 3073 */
+#define CIFAR_K 10
+
+static const char *const default_names[CIFAR_K] = {
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+};
+
+static const char *const fetch_hint =
+    "run data/fetch-cifar10.sh to download CIFAR-10, or pass --data_dir DIR "
+    "naming the folder that holds the *.bin files";
+
+int cifar10_read_file(const char *path, dataset_t *d, err_t *e)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return err_set(e, "cannot open CIFAR-10 file '%s': %s", path, strerror(errno));
+
+    struct stat st;
+    if (fstat(fileno(fp), &st)) {
+        int er = errno;
+        fclose(fp);
+        return err_set(e, "cannot stat CIFAR-10 file '%s': %s", path, strerror(er));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return err_set(e, "CIFAR-10 file '%s' is not a regular file", path);
+    }
+    long long size = (long long)st.st_size;
+    if (size == 0 || size % CIFAR_REC != 0) {
+        fclose(fp);
+        return err_set(e,
+                       "CIFAR-10 file '%s' has size %lld bytes: expected a multiple of "
+                       "3073-byte records (label byte + 3072 pixels)%s",
+                       path, size,
+                       size == 0 ? " (the file is empty)"
+                                 : " (the file is truncated or not a CIFAR-10 binary batch)");
+    }
+    long long nrec = size / CIFAR_REC;
+    if (d->pixels && (d->c != CIFAR_C || d->h != CIFAR_H || d->w != CIFAR_W)) {
+        fclose(fp);
+        return err_set(e, "cannot append CIFAR-10 file '%s' to a %dx%dx%d image set",
+                       path, d->c, d->h, d->w);
+    }
+    if (nrec > (long long)(INT_MAX - d->n)) {
+        fclose(fp);
+        return err_set(e, "CIFAR-10 file '%s': too many records (%lld)", path, nrec);
+    }
+
+    uint8_t *buf = xmalloc((size_t)size);
+    size_t got = fread(buf, 1, (size_t)size, fp);
+    if (got != (size_t)size) {
+        int er = ferror(fp) ? errno : 0;
+        free(buf);
+        fclose(fp);
+        if (er)
+            return err_set(e, "error reading CIFAR-10 file '%s': %s", path, strerror(er));
+        return err_set(e, "CIFAR-10 file '%s': short read (%zu of %lld bytes)", path, got,
+                       size);
+    }
+    fclose(fp);
+
+    for (long long r = 0; r < nrec; r++) {
+        uint8_t lab = buf[r * CIFAR_REC];
+        if (lab >= CIFAR_K) {
+            free(buf);
+            return err_set(e,
+                           "CIFAR-10 file '%s': record %lld (counting from 0, byte offset "
+                           "%lld) has label byte %u; labels must be 0..9",
+                           path, r, r * CIFAR_REC, (unsigned)lab);
+        }
+    }
+
+    if (!d->pixels) {
+        d->c = CIFAR_C;
+        d->h = CIFAR_H;
+        d->w = CIFAR_W;
+    }
+    if (d->k < CIFAR_K)
+        d->k = CIFAR_K;
+    size_t n0 = (size_t)d->n, n1 = n0 + (size_t)nrec;
+    d->pixels = xrealloc(d->pixels, n1 * CIFAR_PIX);
+    d->labels = xrealloc(d->labels, n1);
+    for (size_t r = 0; r < (size_t)nrec; r++) {
+        d->labels[n0 + r] = buf[r * CIFAR_REC];
+        memcpy(d->pixels + (n0 + r) * CIFAR_PIX, buf + r * CIFAR_REC + 1, CIFAR_PIX);
+    }
+    d->n = (int)n1;
+    free(buf);
+    return 0;
+}
+
+/* Reads batches.meta.txt: 0 and names set (owned), 1 if the file does not
+ * exist, -1 with e set on any other problem. */
+static int read_meta(const char *path, char ***names_out, err_t *e)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        if (errno == ENOENT)
+            return 1;
+        return err_set(e, "cannot open CIFAR-10 class names file '%s': %s", path,
+                       strerror(errno));
+    }
+    char **names = xcalloc(CIFAR_K, sizeof *names);
+    int count = 0, lineno = 0, rc = 0;
+    int blank_after = 0; /* a blank line seen after the last name */
+    char line[1024];
+    while (fgets(line, sizeof line, fp)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(fp)) {
+            rc = err_set(e, "%s:%d: line too long for a class name", path, lineno);
+            break;
+        }
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        len = strlen(s);
+        while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
+                           s[len - 1] == '\t'))
+            s[--len] = 0;
+        if (len == 0) {
+            blank_after = 1;
+            continue;
+        }
+        if (blank_after || count >= CIFAR_K) {
+            rc = err_set(e,
+                         "%s:%d: expected exactly %d non-empty class names, one per line "
+                         "(blank lines only at the end)",
+                         path, lineno, CIFAR_K);
+            break;
+        }
+        names[count++] = xstrdup(s);
+    }
+    if (!rc && ferror(fp))
+        rc = err_set(e, "error reading CIFAR-10 class names file '%s': %s", path,
+                     strerror(errno));
+    fclose(fp);
+    if (!rc && count != CIFAR_K)
+        rc = err_set(e, "%s: found %d class names, expected exactly %d (one per line)", path,
+                     count, CIFAR_K);
+    if (rc) {
+        for (int i = 0; i < CIFAR_K; i++)
+            free(names[i]);
+        free(names);
+        return -1;
+    }
+    *names_out = names;
+    return 0;
+}
+
+static int join_path(char *out, size_t outlen, const char *dir, const char *name)
+{
+    int n = snprintf(out, outlen, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+static char **copy_names(const char *const *names)
+{
+    char **c = xcalloc(CIFAR_K, sizeof *c);
+    for (int i = 0; i < CIFAR_K; i++)
+        c[i] = xstrdup(names[i]);
+    return c;
+}
+
+int cifar10_load(const char *dir, dataset_t *train, dataset_t *test, err_t *e)
+{
+    static const char *const files[6] = {
+        "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+        "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin",
+    };
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    char path[4096];
+    struct stat st;
+    for (int i = 0; i < 6; i++) {
+        if (join_path(path, sizeof path, dir, files[i])) {
+            err_set(e, "CIFAR-10 directory name too long: '%s'", dir);
+            goto fail;
+        }
+        if (stat(path, &st) && errno == ENOENT) {
+            err_set(e, "CIFAR-10 file '%s' not found (%s): %s", path, strerror(ENOENT),
+                    fetch_hint);
+            goto fail;
+        }
+        if (cifar10_read_file(path, i < 5 ? train : test, e))
+            goto fail;
+    }
+
+    if (join_path(path, sizeof path, dir, "batches.meta.txt")) {
+        err_set(e, "CIFAR-10 directory name too long: '%s'", dir);
+        goto fail;
+    }
+    char **names = NULL;
+    int r = read_meta(path, &names, e);
+    if (r < 0)
+        goto fail;
+    if (r == 1)
+        names = copy_names(default_names);
+    train->k = test->k = CIFAR_K;
+    train->class_names = names;
+    test->class_names = copy_names((const char *const *)names);
+    return 0;
+
+fail:
+    dataset_free(train);
+    dataset_free(test);
+    return -1;
+}
+
+static int is_regular(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int cifar10_present(const char *dir)
+{
+    char path[4096];
+    if (!dir || !*dir)
+        return 0;
+    if (join_path(path, sizeof path, dir, "test_batch.bin") || !is_regular(path))
+        return 0;
+    if (join_path(path, sizeof path, dir, "data_batch_1.bin") || !is_regular(path))
+        return 0;
+    return 1;
+}
+
+static int try_dir(const char *dir, char *out, size_t outlen)
+{
+    if (!cifar10_present(dir))
+        return 0;
+    int n = snprintf(out, outlen, "%s", dir);
+    return n >= 0 && (size_t)n < outlen;
+}
+
+int cifar10_locate(char *out, size_t outlen)
+{
+    char buf[4096];
+    const char *env = getenv("MSCNN_DATA");
+    if (env && *env && try_dir(env, out, outlen))
+        return 1;
+    if (try_dir("./data/cifar-10-batches-bin", out, outlen))
+        return 1;
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    int n = -1;
+    if (xdg && *xdg)
+        n = snprintf(buf, sizeof buf, "%s/mscnn/cifar-10-batches-bin", xdg);
+    else if (home && *home)
+        n = snprintf(buf, sizeof buf, "%s/.cache/mscnn/cifar-10-batches-bin", home);
+    if (n >= 0 && (size_t)n < sizeof buf && try_dir(buf, out, outlen))
+        return 1;
+    return 0;
+}

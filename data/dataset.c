@@ -1,0 +1,228 @@
+/* dataset.c - image sets in memory: copies, subsets, splits, statistics and
+ * the batch builder with its augmentation (random crop with zero padding in
+ * normalised space, horizontal flip). */
+#include "dataset.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void dataset_free(dataset_t *d)
+{
+    if (!d)
+        return;
+    if (d->class_names) {
+        for (int i = 0; i < d->k; i++)
+            free(d->class_names[i]);
+        free(d->class_names);
+    }
+    free(d->pixels);
+    free(d->labels);
+    memset(d, 0, sizeof *d);
+}
+
+/* dst must not alias src; dst's previous content is not freed. */
+void dataset_take(const dataset_t *src, const int *idx, int m, dataset_t *dst)
+{
+    size_t img = (size_t)src->c * (size_t)src->h * (size_t)src->w;
+    if (m < 0)
+        m = 0;
+    dataset_t t;
+    memset(&t, 0, sizeof t);
+    t.n = m;
+    t.c = src->c;
+    t.h = src->h;
+    t.w = src->w;
+    t.k = src->k;
+    t.pixels = xmalloc((size_t)m * img);
+    t.labels = xmalloc((size_t)m);
+    for (int i = 0; i < m; i++) {
+        memcpy(t.pixels + (size_t)i * img, src->pixels + (size_t)idx[i] * img, img);
+        t.labels[i] = src->labels[idx[i]];
+    }
+    if (src->class_names) {
+        t.class_names = xcalloc((size_t)(src->k > 0 ? src->k : 1), sizeof *t.class_names);
+        for (int i = 0; i < src->k; i++)
+            t.class_names[i] = src->class_names[i] ? xstrdup(src->class_names[i]) : NULL;
+    }
+    *dst = t;
+}
+
+void dataset_balanced_subset(const dataset_t *src, int n, dataset_t *dst)
+{
+    int k = src->k > 0 ? src->k : 1;
+    int per = n > 0 ? n / k : 0;
+    int taken[256] = {0};
+    int *idx = xmalloc((size_t)(src->n > 0 ? src->n : 1) * sizeof *idx);
+    int m = 0;
+    for (int i = 0; i < src->n; i++) {
+        int l = src->labels[i];
+        if (taken[l] < per) {
+            taken[l]++;
+            idx[m++] = i;
+        }
+    }
+    dataset_take(src, idx, m, dst);
+    free(idx);
+}
+
+void dataset_split_stratified(const dataset_t *src, int nval, uint64_t seed,
+                              dataset_t *train, dataset_t *val)
+{
+    int n = src->n;
+    if (nval < 0)
+        nval = 0;
+    if (nval > n)
+        nval = n;
+
+    /* per-class quota: floor of the proportional share, then the leftover
+     * goes one each to the classes with the largest remainders (ties: the
+     * lower class index), so the quotas sum to exactly nval */
+    long long cnt[256] = {0}, quota[256] = {0}, rem[256] = {0};
+    for (int i = 0; i < n; i++)
+        cnt[src->labels[i]]++;
+    long long assigned = 0;
+    for (int c = 0; c < 256; c++) {
+        if (!cnt[c])
+            continue;
+        quota[c] = (long long)nval * cnt[c] / n;
+        rem[c] = (long long)nval * cnt[c] % n;
+        assigned += quota[c];
+    }
+    for (long long left = nval - assigned; left > 0; left--) {
+        int best = -1;
+        for (int c = 0; c < 256; c++)
+            if (rem[c] > 0 && (best < 0 || rem[c] > rem[best]))
+                best = c;
+        if (best < 0)
+            break; /* cannot happen: the remainders sum to left * n */
+        quota[best]++;
+        rem[best] = 0;
+    }
+
+    /* walk the images in a seeded random order; each goes to val while its
+     * class quota is not filled */
+    int *perm = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *perm);
+    uint8_t *to_val = xcalloc((size_t)(n > 0 ? n : 1), 1);
+    for (int i = 0; i < n; i++)
+        perm[i] = i;
+    rng_t r;
+    rng_seed(&r, seed);
+    rng_shuffle(&r, perm, n);
+    long long got[256] = {0};
+    for (int j = 0; j < n; j++) {
+        int i = perm[j], l = src->labels[i];
+        if (got[l] < quota[l]) {
+            got[l]++;
+            to_val[i] = 1;
+        }
+    }
+
+    /* both parts keep the file order */
+    int *ti = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *ti);
+    int *vi = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *vi);
+    int nt = 0, nv = 0;
+    for (int i = 0; i < n; i++) {
+        if (to_val[i])
+            vi[nv++] = i;
+        else
+            ti[nt++] = i;
+    }
+    dataset_take(src, ti, nt, train);
+    dataset_take(src, vi, nv, val);
+    free(ti);
+    free(vi);
+    free(perm);
+    free(to_val);
+}
+
+void dataset_channel_stats(const dataset_t *d, float mean[3], float std[3])
+{
+    int nc = d->c < 3 ? d->c : 3;
+    size_t plane = (size_t)d->h * (size_t)d->w;
+    size_t img = (size_t)d->c * plane;
+    for (int c = 0; c < 3; c++) {
+        mean[c] = 0.0f;
+        std[c] = 0.0f;
+    }
+    if (d->n <= 0 || plane == 0)
+        return;
+    for (int c = 0; c < nc; c++) {
+        /* exact integer sums per image, accumulated in double */
+        double s = 0.0, s2 = 0.0;
+        for (int i = 0; i < d->n; i++) {
+            const uint8_t *p = d->pixels + (size_t)i * img + (size_t)c * plane;
+            uint64_t a = 0, a2 = 0;
+            for (size_t j = 0; j < plane; j++) {
+                a += p[j];
+                a2 += (uint64_t)p[j] * p[j];
+            }
+            s += (double)a;
+            s2 += (double)a2;
+        }
+        double cnt = (double)d->n * (double)plane;
+        double m = s / cnt;
+        double var = s2 / cnt - m * m;
+        if (var < 0.0)
+            var = 0.0;
+        mean[c] = (float)(m / 255.0);
+        std[c] = (float)(sqrt(var) / 255.0);
+    }
+}
+
+/* Output pixel (y, x) of an augmented image is source pixel
+ * (y + dy, x' + dx) with x' = x, or x' = w-1-x when flipped (crop, then
+ * mirror); a source position outside the image gives 0 (normalised). Per
+ * image the rng is drawn in this order: dx, dy (each uniform in
+ * [-pad, pad]), then flip (rng_below(2)), always three draws. */
+void dataset_make_batch(const dataset_t *d, const int *idx, int b,
+                        const float mean[3], const float std[3],
+                        int pad, rng_t *rng, float *out, int *labels_out)
+{
+    int C = d->c < 3 ? d->c : 3, H = d->h, W = d->w;
+    size_t plane = (size_t)H * (size_t)W;
+    size_t img = (size_t)d->c * plane;
+    float lut[3][256];
+    for (int c = 0; c < C; c++)
+        for (int v = 0; v < 256; v++)
+            lut[c][v] = ((float)v / 255.0f - mean[c]) / std[c];
+    if (pad < 0)
+        pad = 0;
+
+    for (int i = 0; i < b; i++) {
+        const uint8_t *src = d->pixels + (size_t)idx[i] * img;
+        float *dst = out + (size_t)i * (size_t)C * plane;
+        if (labels_out)
+            labels_out[i] = d->labels[idx[i]];
+        if (!rng) {
+            for (int c = 0; c < C; c++) {
+                const uint8_t *s = src + (size_t)c * plane;
+                float *o = dst + (size_t)c * plane;
+                for (size_t j = 0; j < plane; j++)
+                    o[j] = lut[c][s[j]];
+            }
+            continue;
+        }
+        int dx = (int)rng_below(rng, (uint32_t)(2 * pad + 1)) - pad;
+        int dy = (int)rng_below(rng, (uint32_t)(2 * pad + 1)) - pad;
+        int flip = (int)rng_below(rng, 2);
+        for (int c = 0; c < C; c++) {
+            const uint8_t *s = src + (size_t)c * plane;
+            float *o = dst + (size_t)c * plane;
+            for (int y = 0; y < H; y++) {
+                int sy = y + dy;
+                float *orow = o + (size_t)y * W;
+                if (sy < 0 || sy >= H) {
+                    for (int x = 0; x < W; x++)
+                        orow[x] = 0.0f;
+                    continue;
+                }
+                const uint8_t *srow = s + (size_t)sy * W;
+                for (int x = 0; x < W; x++) {
+                    int sx = (flip ? W - 1 - x : x) + dx;
+                    orow[x] = (sx < 0 || sx >= W) ? 0.0f : lut[c][srow[sx]];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/* dataset.h - image sets in memory, readers, splits and augmentation.
+ *
+ * Images are stored as uint8 (N, C, H, W) exactly as CIFAR's binary format
+ * lays them out (C = 3 planes R, G, B of H x W = 32 x 32, row-major).
+ * A dataset_t owns its pixels, labels and class names; free with
+ * dataset_free(). All randomness comes from an rng_t the caller seeds.
+ */
+#ifndef MSCNN_DATASET_H
+#define MSCNN_DATASET_H
+
+#include <stdint.h>
+#include "util.h"
+
+#define DATASET_MAX_CLASSES 100
+
+typedef struct {
+    int n;                 /* number of images */
+    int c, h, w;           /* 3, 32, 32 */
+    int k;                 /* number of classes */
+    uint8_t *pixels;       /* (n, c, h, w) */
+    uint8_t *labels;       /* (n), each < k */
+    char **class_names;    /* k strings, owned */
+} dataset_t;
+
+void dataset_free(dataset_t *d);
+/* Deep copy of the images idx[0..m) of src into dst (class names copied). */
+void dataset_take(const dataset_t *src, const int *idx, int m, dataset_t *dst);
+
+/* CIFAR-10 binary format: dir holds data_batch_1..5.bin and test_batch.bin
+ * (3073-byte records: label byte then 3072 pixel bytes) and, optionally,
+ * batches.meta.txt with the class names (default names otherwise).
+ * Every file's size must be a whole number of records and every label < 10;
+ * an error names the file (and the record for a bad label). */
+int cifar10_load(const char *dir, dataset_t *train, dataset_t *test, err_t *e);
+/* One batch file appended to d (d zero-initialised or from earlier calls). */
+int cifar10_read_file(const char *path, dataset_t *d, err_t *e);
+/* 1 if dir looks like it holds CIFAR-10 (test_batch.bin and data_batch_1.bin). */
+int cifar10_present(const char *dir);
+
+/* synth: a generated, deterministic, learnable 10-class set of 32x32 RGB
+ * images (each class a distinct colour/shape pattern plus noise).
+ * Class names "synth0".."synth9" are replaced by descriptive names. */
+void synth_make(int ntrain, int ntest, uint64_t seed, dataset_t *train, dataset_t *test);
+
+/* Light mode: the first n/k images of each class in file order (n must be a
+ * multiple of k; fewer if a class has fewer). Deterministic. */
+void dataset_balanced_subset(const dataset_t *src, int n, dataset_t *dst);
+
+/* Stratified seeded split: nval images (spread over classes in proportion,
+ * rounded so the total is exactly nval) go to val, the rest to train. */
+void dataset_split_stratified(const dataset_t *src, int nval, uint64_t seed,
+                              dataset_t *train, dataset_t *val);
+
+/* Per-channel mean and standard deviation of the pixels scaled to [0, 1]. */
+void dataset_channel_stats(const dataset_t *d, float mean[3], float std[3]);
+
+/* Builds a float batch (b, c, h, w) for images idx[0..b) of d, normalised as
+ * (x/255 - mean[c]) / std[c]. When rng is not NULL, applies the training
+ * augmentation: random crop with `pad` pixels of zero padding (padding is
+ * applied in normalised space, i.e. value 0 after normalisation) and a
+ * horizontal flip with probability 1/2. labels_out (b) gets the labels. */
+void dataset_make_batch(const dataset_t *d, const int *idx, int b,
+                        const float mean[3], const float std[3],
+                        int pad, rng_t *rng, float *out, int *labels_out);
+
+/* Finds CIFAR-10: the first of $MSCNN_DATA, ./data/cifar-10-batches-bin,
+ * $XDG_CACHE_HOME/mscnn/cifar-10-batches-bin (or ~/.cache/...) that holds
+ * it. Writes the directory into out and returns 1, or returns 0. */
+int cifar10_locate(char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,250 @@
+/* net.c - building, running and updating a feed-forward CNN. */
+#include "net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const net_arch_names[] = {"basic", NULL};
+
+typedef struct {
+    net_t *net;
+    const char *prefix;
+    int c, h, w;   /* current shape */
+} builder_t;
+
+static int add_param(builder_t *bd, const char *layer, const char *what, int ndim,
+                     const int *shape, int trainable, int decay)
+{
+    net_t *net = bd->net;
+    net->params = xrealloc(net->params, sizeof(param_t) * (net->nparams + 1));
+    param_t *p = &net->params[net->nparams];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s%s.%s", bd->prefix, layer, what);
+    p->ndim = ndim;
+    p->count = 1;
+    for (int i = 0; i < ndim; i++) {
+        p->shape[i] = shape[i];
+        p->count *= (size_t)shape[i];
+    }
+    p->offset = net->total;
+    p->trainable = trainable;
+    p->decay = decay;
+    net->total += (p->count + 15) & ~(size_t)15; /* keep views 64-byte aligned */
+    return net->nparams++;
+}
+
+static layer_t *add_layer(builder_t *bd, layer_kind_t kind, const char *name)
+{
+    net_t *net = bd->net;
+    if (net->nlayers == NET_MAX_LAYERS) {
+        fprintf(stderr, "mscnn: internal error: more than %d layers\n", NET_MAX_LAYERS);
+        abort();
+    }
+    layer_t *l = &net->layers[net->nlayers++];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    snprintf(l->name, sizeof l->name, "%s", name ? name : "");
+    l->c = l->oc = bd->c;
+    l->h = l->oh = bd->h;
+    l->w = l->ow = bd->w;
+    l->wp = l->bp = l->rmp = l->rvp = -1;
+    return l;
+}
+
+static void conv(builder_t *bd, const char *name, int oc, int k, int pad, int bias)
+{
+    layer_t *l = add_layer(bd, LAYER_CONV, name);
+    l->k = k, l->pad = pad, l->stride = 1;
+    l->oc = oc;
+    l->oh = bd->h + 2 * pad - k + 1;
+    l->ow = bd->w + 2 * pad - k + 1;
+    int ws[4] = {oc, bd->c, k, k};
+    l->wp = add_param(bd, name, "weight", 4, ws, 1, 1);
+    if (bias)
+        l->bp = add_param(bd, name, "bias", 1, &oc, 1, 0);
+    bd->c = oc, bd->h = l->oh, bd->w = l->ow;
+}
+
+static void linear(builder_t *bd, const char *name, int out, int bias)
+{
+    layer_t *l = add_layer(bd, LAYER_LINEAR, name);
+    int in = bd->c * bd->h * bd->w;
+    l->c = in, l->h = l->w = 1;  /* a linear layer sees the input flattened */
+    l->oc = out, l->oh = l->ow = 1;
+    int ws[2] = {out, in};
+    l->wp = add_param(bd, name, "weight", 2, ws, 1, 1);
+    if (bias)
+        l->bp = add_param(bd, name, "bias", 1, &out, 1, 0);
+    bd->c = out, bd->h = bd->w = 1;
+}
+
+static void simple(builder_t *bd, layer_kind_t kind) { add_layer(bd, kind, NULL); }
+
+static void maxpool(builder_t *bd, int k)
+{
+    layer_t *l = add_layer(bd, LAYER_MAXPOOL, NULL);
+    l->k = l->stride = k;
+    l->oh = (bd->h - k) / k + 1;
+    l->ow = (bd->w - k) / k + 1;
+    bd->h = l->oh, bd->w = l->ow;
+}
+
+static void dropout(builder_t *bd, float p) { add_layer(bd, LAYER_DROPOUT, NULL)->drop = p; }
+
+/* The classic Keras CIFAR-10 example network (DESIGN.md section 1). */
+static void build_basic(builder_t *bd, int k)
+{
+    conv(bd, "conv1", 32, 3, 1, 1);
+    simple(bd, LAYER_RELU);
+    conv(bd, "conv2", 32, 3, 0, 1);
+    simple(bd, LAYER_RELU);
+    maxpool(bd, 2);
+    dropout(bd, 0.25f);
+    conv(bd, "conv3", 64, 3, 1, 1);
+    simple(bd, LAYER_RELU);
+    conv(bd, "conv4", 64, 3, 0, 1);
+    simple(bd, LAYER_RELU);
+    maxpool(bd, 2);
+    dropout(bd, 0.25f);
+    linear(bd, "fc1", 512, 1);
+    simple(bd, LAYER_RELU);
+    dropout(bd, 0.5f);
+    linear(bd, "fc2", k, 1);
+}
+
+static void alloc_activations(net_t *net)
+{
+    backend_t *be = net->be;
+    size_t mask_max = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        layer_t *l = &net->layers[i];
+        size_t out = (size_t)net->max_batch * l->oc * l->oh * l->ow;
+        l->y = be->alloc(be, out);
+        l->dy = be->alloc(be, out);
+        if (l->kind == LAYER_MAXPOOL)
+            l->argmax = xcalloc(out, sizeof(int32_t));
+        if (l->kind == LAYER_DROPOUT) {
+            l->mask = be->alloc(be, out);
+            mask_max = out > mask_max ? out : mask_max;
+        }
+        if (l->kind == LAYER_BN) {
+            l->mean = be->alloc(be, l->oc);
+            l->invstd = be->alloc(be, l->oc);
+        }
+    }
+    net->host_mask = afloat(mask_max);
+}
+
+net_t *net_new(backend_t *be, const char *arch, const char *prefix, int k,
+               int max_batch, err_t *e)
+{
+    if (k < 2 || max_batch < 1) {
+        err_set(e, "bad network size: %d classes, batch %d", k, max_batch);
+        return NULL;
+    }
+    net_t *net = xcalloc(1, sizeof *net);
+    net->be = be;
+    net->k = k;
+    net->max_batch = max_batch;
+    net->in_c = 3, net->in_h = 32, net->in_w = 32;
+    snprintf(net->arch, sizeof net->arch, "%s", arch);
+    builder_t bd = {net, prefix, net->in_c, net->in_h, net->in_w};
+    if (!strcmp(arch, "basic")) {
+        build_basic(&bd, k);
+    } else {
+        err_set(e, "unknown architecture '%s' (known: basic)", arch);
+        free(net);
+        return NULL;
+    }
+    net->data = be->alloc(be, net->total);
+    net->grad = be->alloc(be, net->total);
+    net->velocity = be->alloc(be, net->total);
+    alloc_activations(net);
+    return net;
+}
+
+void net_free(net_t *net)
+{
+    if (!net)
+        return;
+    backend_t *be = net->be;
+    for (int i = 0; i < net->nlayers; i++) {
+        layer_t *l = &net->layers[i];
+        be->free(be, l->y);
+        be->free(be, l->dy);
+        be->free(be, l->mask);
+        be->free(be, l->mean);
+        be->free(be, l->invstd);
+        free(l->argmax);
+    }
+    be->free(be, net->data);
+    be->free(be, net->grad);
+    be->free(be, net->velocity);
+    afree(net->host_mask);
+    free(net->params);
+    free(net);
+}
+
+static int fan_in(const param_t *p)
+{
+    int f = 1;
+    for (int i = 1; i < p->ndim; i++)
+        f *= p->shape[i];
+    return f;
+}
+
+void net_init(net_t *net, uint64_t seed)
+{
+    rng_t rng;
+    rng_seed(&rng, seed);
+    float *host = afloat(net->total);
+    for (int i = 0; i < net->nparams; i++) {
+        const param_t *p = &net->params[i];
+        float *v = host + p->offset;
+        if (strstr(p->name, "running_var")) {
+            for (size_t j = 0; j < p->count; j++)
+                v[j] = 1.0f;
+        } else if (p->decay) { /* a weight: He-uniform */
+            float bound = sqrtf(6.0f / (float)fan_in(p));
+            for (size_t j = 0; j < p->count; j++)
+                v[j] = bound * (2.0f * rng_uniform(&rng) - 1.0f);
+        }
+    }
+    net->be->upload(net->be, net->data, host, net->total);
+    afree(host);
+    float *zero = afloat(net->total);
+    net->be->upload(net->be, net->velocity, zero, net->total);
+    afree(zero);
+}
+
+const param_t *net_find_param(const net_t *net, const char *name)
+{
+    for (int i = 0; i < net->nparams; i++)
+        if (!strcmp(net->params[i].name, name))
+            return &net->params[i];
+    return NULL;
+}
+
+size_t net_trainable_count(const net_t *net)
+{
+    size_t n = 0;
+    for (int i = 0; i < net->nparams; i++)
+        if (net->params[i].trainable)
+            n += net->params[i].count;
+    return n;
+}
+
+double net_forward_flops(const net_t *net)
+{
+    double f = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        const layer_t *l = &net->layers[i];
+        if (l->kind == LAYER_CONV)
+            f += 2.0 * l->oc * l->oh * l->ow * l->c * l->k * l->k;
+        else if (l->kind == LAYER_LINEAR)
+            f += 2.0 * l->oc * l->c;
+    }
+    return f;
+}

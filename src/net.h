@@ -1,0 +1,93 @@
+/* net.h - a feed-forward CNN built from a named architecture.
+ *
+ * Parameters, gradients and momentum are each ONE backend allocation with a
+ * table of named views into it (llm.c style), so saving, loading and device
+ * copies are one call each. Tensor names are "<prefix><layer>.<what>", e.g.
+ * "stage1.conv1.weight", "stage1.fc2.bias".
+ *
+ * Ownership: net_new() returns a net that owns every buffer; net_free().
+ */
+#ifndef MSCNN_NET_H
+#define MSCNN_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "util.h"
+
+#define NET_MAX_LAYERS 64
+#define NET_NAME_LEN 64
+
+typedef struct {
+    char name[NET_NAME_LEN];
+    int ndim;
+    int shape[4];
+    size_t offset, count;  /* in floats, into the flat buffers */
+    int trainable;         /* 0: a buffer (BN running statistics) */
+    int decay;             /* weight decay applies (weights, not biases) */
+} param_t;
+
+typedef enum {
+    LAYER_CONV, LAYER_LINEAR, LAYER_BN, LAYER_RELU, LAYER_GELU,
+    LAYER_MAXPOOL, LAYER_DROPOUT
+} layer_kind_t;
+
+typedef struct {
+    layer_kind_t kind;
+    char name[16];
+    int c, h, w;           /* input, per image */
+    int oc, oh, ow;        /* output, per image */
+    int k, pad, stride;    /* conv and pool */
+    float drop;            /* dropout probability */
+    int wp, bp;            /* param indices of weight and bias, -1 if none */
+    int rmp, rvp;          /* BN running mean / var param indices */
+    float *y, *dy;         /* (B, oc, oh, ow) output and its gradient */
+    int32_t *argmax;       /* maxpool: (B, oc, oh, ow) */
+    float *mask;           /* dropout: (B, oc, oh, ow) */
+    float *mean, *invstd;  /* BN: (oc) batch statistics */
+} layer_t;
+
+typedef struct {
+    backend_t *be;
+    char arch[32];
+    int k;                 /* classes */
+    int max_batch;
+    int in_c, in_h, in_w;
+    layer_t layers[NET_MAX_LAYERS];
+    int nlayers;
+    param_t *params;
+    int nparams;
+    size_t total;          /* floats in each flat buffer */
+    float *data, *grad, *velocity; /* (total) each, backend memory */
+    float *host_mask;      /* host scratch for dropout masks */
+} net_t;
+
+/* Architectures known by name; NULL-terminated list for messages. */
+extern const char *const net_arch_names[];
+
+net_t *net_new(backend_t *be, const char *arch, const char *prefix, int k,
+               int max_batch, err_t *e);
+void net_free(net_t *net);
+
+/* Seeded initialisation (He-uniform weights, zero biases). */
+void net_init(net_t *net, uint64_t seed);
+
+/* x (b, in_c, in_h, in_w) -> logits (b, k), owned by the net. In training
+ * mode dropout masks are drawn from rng and BN uses batch statistics. */
+const float *net_forward(net_t *net, const float *x, int b, int train, rng_t *rng);
+/* Where the loss writes dloss/dlogits (b, k) before net_backward(). */
+float *net_dlogits(net_t *net);
+/* After a training forward of the same x: fills net->grad from the
+ * gradient in net_dlogits(). */
+void net_backward(net_t *net, const float *x, int b);
+/* One SGD step over every trainable parameter. */
+void net_sgd_step(net_t *net, float lr, float momentum, float weight_decay,
+                  int nesterov);
+
+const param_t *net_find_param(const net_t *net, const char *name);
+size_t net_trainable_count(const net_t *net);
+/* Multiply-adds x 2 of one image's forward pass. */
+double net_forward_flops(const net_t *net);
+
+#endif

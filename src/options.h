@@ -1,0 +1,66 @@
+/* options.h - every setting of a run: defaults, INI file, command line.
+ *
+ * Precedence: built-in defaults < INI file < command line. The INI file is
+ * -c/--config FILE when given, else $XDG_CONFIG_HOME/mscnn/mscnn.ini
+ * (~/.config/mscnn/mscnn.ini) when it exists. The command line is parsed
+ * twice: once to find -c, -h and --version, then again over the INI values.
+ */
+#ifndef MSCNN_OPTIONS_H
+#define MSCNN_OPTIONS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "util.h"
+
+typedef struct {
+    /* [run] */
+    int batch_mode;          /* --batch */
+    int threads;             /* --threads, 0 = all cores */
+    uint64_t seed;           /* --seed */
+    char output_dir[1024];   /* --output_dir, default "." */
+    char save_model[1024];   /* --save_model, default "multistage_cnn_model" */
+    char load_model[1024];   /* --load_model, default "" (none) */
+    char config_path[1024];  /* -c, or the file found; "" if none */
+
+    /* [data] */
+    char dataset[32];        /* "auto" (default), "cifar10", "synth" */
+    char data_dir[1024];     /* --data_dir, "" = search */
+    int light_mode;          /* --light_mode */
+    double val_fraction;     /* 0.1; light mode uses val_light (500) */
+    int val_light;           /* 500 */
+    int augment;             /* 1: crop+flip */
+    int crop_pad;            /* 4 */
+    int synth_train, synth_test; /* sizes of the synth set: 5000, 1000 */
+
+    /* [train] */
+    char arch[32];           /* "basic" */
+    int epochs;              /* 50 */
+    int batch_size;          /* 32 */
+    double lr;               /* peak learning rate */
+    double momentum;         /* 0.9 */
+    int nesterov;            /* 1 */
+    double weight_decay;     /* 5e-4 */
+    double label_smoothing;  /* 0 */
+    double warmup_epochs;    /* linear warm-up length in epochs */
+    char lr_schedule[16];    /* "constant", "linear" (decay to 0), "cosine" */
+} options_t;
+
+void options_defaults(options_t *o);
+
+/* Applies one INI key (section, name, value); file/line for messages.
+ * Unknown section or key, or a bad value, is an error naming file:line. */
+int options_set_ini(options_t *o, const char *section, const char *name,
+                    const char *value, const char *file, int line, err_t *e);
+int options_load_ini(options_t *o, const char *path, err_t *e);
+
+typedef enum { OPT_RUN, OPT_HELP, OPT_VERSION } opt_action_t;
+
+/* Full parse: defaults, INI, command line. Returns 0 and *action, or -1
+ * with e naming the flag and what it expects (main exits 2). argv is not
+ * modified; positional arguments are an error. */
+int options_parse(options_t *o, int argc, char **argv, opt_action_t *action,
+                  err_t *e);
+
+void options_print_help(FILE *fp, const char *prog);
+
+#endif

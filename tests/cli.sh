@@ -1,0 +1,40 @@
+#!/bin/sh
+# Command-line behaviour of the mscnn binary: help, version, usage errors
+# (exit 2 naming the flag), runtime errors (exit 1 naming the file).
+. "${MSCNN_SRCDIR:-.}/tests/lib.sh"
+
+run_mscnn "$T/o" "$T/e" --help
+expect "--help exits 0" [ "$rc" -eq 0 ]
+expect "--help lists --batch_size" grep_in "$T/o" "--batch_size"
+expect "--help lists --light_mode" grep_in "$T/o" "--light_mode"
+
+run_mscnn "$T/o" "$T/e" --version
+expect "--version exits 0" [ "$rc" -eq 0 ]
+expect "--version prints the name" grep -q '^mscnn [0-9]' "$T/o"
+
+usage_error() { # ARGS... then the flag the message must name is $want
+    run_mscnn "$T/o" "$T/e" "$@"
+    expect "mscnn $* exits 2 (got $rc)" [ "$rc" -eq 2 ]
+    expect "mscnn $*: message names '$want': $(cat "$T/e")" grep_in "$T/e" "$want"
+}
+want=--epochs; usage_error --batch --epochs -1
+want=--batch_size; usage_error --batch --batch_size abc
+want=--bogus; usage_error --batch --bogus
+want=--epochs; usage_error --batch --epochs
+want=stray; usage_error --batch stray
+want=--batch; usage_error --epochs 1
+
+printf '[train]\nepochs = 3\nbatch_size = many\n' >"$T/bad.ini"
+want="bad.ini:3"; usage_error --batch -c "$T/bad.ini"
+want="missing.ini"; usage_error --batch -c "$T/missing.ini"
+
+run_mscnn "$T/o" "$T/e" --batch --data_dir "$T/nothing-here" --epochs 1
+expect "a --data_dir without data exits 1 (got $rc)" [ "$rc" -eq 1 ]
+expect "it names the directory" grep_in "$T/e" "$T/nothing-here"
+expect "it says how to get the data" grep_in "$T/e" "fetch-cifar10.sh"
+
+run_mscnn "$T/o" "$T/e" --batch --dataset synth --load_model "$T/no-model" --epochs 0
+expect "a missing model exits 1 (got $rc)" [ "$rc" -eq 1 ]
+expect "it names model.ini" grep_in "$T/e" "no-model/model.ini"
+
+done_tests

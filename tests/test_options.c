@@ -1,0 +1,493 @@
+/* test_options.c - defaults, INI file, command line, error messages. */
+#include "check.h"
+#include "options.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmp[256];  /* scratch directory, also $HOME */
+static char xdg[300];  /* $XDG_CONFIG_HOME inside it */
+
+#define HAS(msg, s) CHECK(strstr((msg), (s)) != NULL, "message '%s' lacks '%s'", (msg), (s))
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[8][512];
+    static int next;
+    char *p = path[next++ % 8];
+    snprintf(p, 512, "%s/%s", tmp, name);
+    FILE *fp = fopen(p, "w");
+    if (!fp) {
+        perror(p);
+        exit(1);
+    }
+    fputs(text, fp);
+    fclose(fp);
+    return p;
+}
+
+/* parse("--epochs", "3", NULL): argv[0] = "mscnn". Checks argv untouched. */
+static int parse_v(options_t *o, opt_action_t *act, err_t *e, va_list ap)
+{
+    char *argv[64], *copy[64];
+    int argc = 0;
+    argv[argc++] = "mscnn";
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && argc < 63)
+        argv[argc++] = (char *)a;
+    argv[argc] = NULL;
+    memcpy(copy, argv, sizeof argv);
+    e->msg[0] = '\0';
+    int rc = options_parse(o, argc, argv, act, e);
+    CHECK(!memcmp(copy, argv, (size_t)(argc + 1) * sizeof argv[0]), "argv was modified");
+    return rc;
+}
+
+static int parse(options_t *o, err_t *e, ...)
+{
+    opt_action_t act;
+    va_list ap;
+    va_start(ap, e);
+    int rc = parse_v(o, &act, e, ap);
+    va_end(ap);
+    if (rc == 0)
+        CHECK(act == OPT_RUN, "action %d", (int)act);
+    return rc;
+}
+
+static opt_action_t parse_action(options_t *o, err_t *e, int *rc, ...)
+{
+    opt_action_t act = OPT_RUN;
+    va_list ap;
+    va_start(ap, rc);
+    *rc = parse_v(o, &act, e, ap);
+    va_end(ap);
+    return act;
+}
+
+static void check_equal(const options_t *a, const options_t *b, const char *what)
+{
+#define EQ_I(f) CHECK(a->f == b->f, "%s: " #f " %lld vs %lld", what, (long long)a->f, (long long)b->f)
+#define EQ_D(f) CHECK(a->f == b->f, "%s: " #f " %.17g vs %.17g", what, a->f, b->f)
+#define EQ_S(f) CHECK(!strcmp(a->f, b->f), "%s: " #f " '%s' vs '%s'", what, a->f, b->f)
+    EQ_I(batch_mode); EQ_I(threads); EQ_I(seed);
+    EQ_S(output_dir); EQ_S(save_model); EQ_S(load_model); EQ_S(config_path);
+    EQ_S(dataset); EQ_S(data_dir); EQ_I(light_mode); EQ_D(val_fraction);
+    EQ_I(val_light); EQ_I(augment); EQ_I(crop_pad); EQ_I(synth_train); EQ_I(synth_test);
+    EQ_S(arch); EQ_I(epochs); EQ_I(batch_size); EQ_D(lr); EQ_D(momentum);
+    EQ_I(nesterov); EQ_D(weight_decay); EQ_D(label_smoothing); EQ_D(warmup_epochs);
+    EQ_S(lr_schedule);
+#undef EQ_I
+#undef EQ_D
+#undef EQ_S
+}
+
+static void test_defaults(void)
+{
+    options_t o;
+    err_t e;
+    options_defaults(&o);
+    CHECK(o.batch_mode == 0 && o.threads == 0 && o.seed == 42, "run defaults");
+    CHECK(!strcmp(o.output_dir, ".") && !strcmp(o.save_model, "multistage_cnn_model"), "dirs");
+    CHECK(!o.load_model[0] && !o.config_path[0] && !o.data_dir[0], "empty paths");
+    CHECK(!strcmp(o.dataset, "auto") && o.light_mode == 0, "dataset");
+    CHECK(o.val_fraction == 0.1 && o.val_light == 500 && o.augment == 1 && o.crop_pad == 4, "data");
+    CHECK(o.synth_train == 5000 && o.synth_test == 1000, "synth sizes");
+    CHECK(!strcmp(o.arch, "basic") && o.epochs == 50 && o.batch_size == 32, "train");
+    CHECK(o.lr == 0.02 && o.momentum == 0.9 && o.nesterov == 1 && o.weight_decay == 5e-4, "sgd");
+    CHECK(o.label_smoothing == 0.0 && o.warmup_epochs == 1.0, "smoothing, warm-up");
+    CHECK(!strcmp(o.lr_schedule, "linear"), "schedule");
+
+    options_t p, d;
+    options_defaults(&d);
+    CHECK(parse(&p, &e, NULL) == 0, "no arguments: %s", e.msg);
+    check_equal(&p, &d, "no arguments");
+}
+
+static void test_flags(void)
+{
+    options_t o;
+    err_t e;
+    int rc = parse(&o, &e, "--batch", "--epochs", "7", "--batch_size", "64", "--light_mode",
+                   "--load_model", "in", "--save_model", "out", "--data_dir", "/d",
+                   "--dataset", "synth", "--seed", "18446744073709551615", "--threads", "3",
+                   "--output_dir", "res", "--arch", "basic", "--lr", "0.5", NULL);
+    CHECK(rc == 0, "all flags: %s", e.msg);
+    CHECK(o.batch_mode == 1 && o.epochs == 7 && o.batch_size == 64 && o.light_mode == 1, "ints");
+    CHECK(!strcmp(o.load_model, "in") && !strcmp(o.save_model, "out"), "models");
+    CHECK(!strcmp(o.data_dir, "/d") && !strcmp(o.dataset, "synth"), "data");
+    CHECK(o.seed == UINT64_MAX && o.threads == 3, "seed %llu", (unsigned long long)o.seed);
+    CHECK(!strcmp(o.output_dir, "res") && !strcmp(o.arch, "basic") && o.lr == 0.5, "rest");
+    CHECK(!o.config_path[0], "no config file: '%s'", o.config_path);
+
+    /* --name=value and hyphenated aliases */
+    rc = parse(&o, &e, "--batch-size=16", "--light-mode", "--load-model", "a",
+               "--save-model=b", "--data-dir", "c", "--output-dir", "d", "--epochs=0", NULL);
+    CHECK(rc == 0, "aliases: %s", e.msg);
+    CHECK(o.batch_size == 16 && o.light_mode == 1 && o.epochs == 0, "alias ints");
+    CHECK(!strcmp(o.load_model, "a") && !strcmp(o.save_model, "b"), "alias models");
+    CHECK(!strcmp(o.data_dir, "c") && !strcmp(o.output_dir, "d"), "alias dirs");
+    CHECK(o.batch_mode == 0, "--batch-size is not --batch");
+
+    /* --batch alone is exact, not an ambiguous prefix of --batch_size */
+    CHECK(parse(&o, &e, "--batch", NULL) == 0 && o.batch_mode == 1 && o.batch_size == 32,
+          "--batch: %s", e.msg);
+    /* an empty --load_model turns an INI load_model off */
+    CHECK(parse(&o, &e, "--load_model", "", NULL) == 0 && !o.load_model[0], "%s", e.msg);
+    /* last one wins */
+    CHECK(parse(&o, &e, "--epochs", "3", "--epochs", "4", NULL) == 0 && o.epochs == 4, "%s", e.msg);
+
+    int r;
+    CHECK(parse_action(&o, &e, &r, "-h", NULL) == OPT_HELP && r == 0, "-h");
+    CHECK(parse_action(&o, &e, &r, "--help", NULL) == OPT_HELP && r == 0, "--help");
+    CHECK(parse_action(&o, &e, &r, "--version", NULL) == OPT_VERSION && r == 0, "--version");
+    /* help and version win over errors and over an unreadable config */
+    CHECK(parse_action(&o, &e, &r, "--epochs", "x", "--foo", "--help", NULL) == OPT_HELP && r == 0,
+          "help wins: %s", e.msg);
+    CHECK(parse_action(&o, &e, &r, "stray", "--version", NULL) == OPT_VERSION && r == 0,
+          "version wins: %s", e.msg);
+    CHECK(parse_action(&o, &e, &r, "-c", "/nonexistent/x.ini", "-h", NULL) == OPT_HELP && r == 0,
+          "help before config: %s", e.msg);
+}
+
+/* Expects failure, and a message holding each of the strings given. */
+static void bad(const char *want1, const char *want2, ...)
+{
+    options_t o;
+    err_t e;
+    opt_action_t act;
+    va_list ap;
+    va_start(ap, want2);
+    int rc = parse_v(&o, &act, &e, ap);
+    va_end(ap);
+    CHECK(rc == -1, "expected an error with '%s'", want1);
+    if (rc == -1) {
+        HAS(e.msg, want1);
+        if (want2)
+            HAS(e.msg, want2);
+    }
+}
+
+static void test_bad_args(void)
+{
+    bad("--epochs: expected a whole number from 0 to 100000, got '-1'", NULL, "--epochs", "-1", NULL);
+    bad("--epochs: expected a whole number", "got 'abc'", "--epochs", "abc", NULL);
+    bad("--epochs: expected", "got '1e3'", "--epochs=1e3", NULL);
+    bad("--epochs: expected", "got ' 5'", "--epochs", " 5", NULL);
+    bad("--batch_size: expected a whole number from 1 to 65536, got 'abc'", NULL,
+        "--batch_size", "abc", NULL);
+    bad("--batch_size: expected a whole number from 1 to 65536, got '0'", NULL,
+        "--batch_size", "0", NULL);
+    bad("--batch-size: expected", "got '70000'", "--batch-size", "70000", NULL);
+    bad("unknown option '--foo' (see mscnn --help)", NULL, "--foo", NULL);
+    bad("unknown option '--foo'", NULL, "--foo=3", NULL);
+    bad("unknown option '-x'", NULL, "-x", NULL);
+    bad("unknown option '-batch'", "--batch", "-batch", NULL);
+    bad("--epochs: missing value", NULL, "--epochs", NULL);
+    bad("-c: missing value", NULL, "-c", NULL);
+    bad("--config: missing value", NULL, "--config", NULL);
+    bad("'--epo' is abbreviated", "--epochs", "--epo", "3", NULL);
+    bad("'--batch_s' is abbreviated", "--batch_size", "--batch_s", "3", NULL);
+    bad("'--bat' is abbreviated", "--batch, --batch_size, --batch-size", "--bat", NULL);
+    bad("'--light' is abbreviated", "--light_mode", "--light=1", NULL);
+    bad("'--vers' is abbreviated", "--version", "--vers", NULL);
+    bad("unexpected argument 'xyz'", NULL, "xyz", NULL);
+    bad("unexpected argument 'xyz'", NULL, "--batch", "xyz", "--epochs", "3", NULL);
+    bad("unexpected argument '--epochs'", NULL, "--", "--epochs", "3", NULL);
+    bad("unexpected argument '-'", NULL, "-", NULL);
+    bad("--dataset: expected one of auto, cifar10 or synth, got 'mnist'", NULL,
+        "--dataset", "mnist", NULL);
+    bad("--arch: expected basic, got 'resnet'", NULL, "--arch", "resnet", NULL);
+    bad("--lr: expected a number greater than 0 and at most 10, got '0'", NULL, "--lr", "0", NULL);
+    bad("--lr: expected", "got '11'", "--lr", "11", NULL);
+    bad("--lr: expected", "got 'nan'", "--lr", "nan", NULL);
+    bad("--lr: expected", "got 'fast'", "--lr", "fast", NULL);
+    bad("--seed: expected a whole number from 0 to 18446744073709551615, got '-1'", NULL,
+        "--seed", "-1", NULL);
+    bad("--seed: expected", "got ' -1'", "--seed", " -1", NULL);
+    bad("--seed: expected", "got '18446744073709551616'", "--seed", "18446744073709551616", NULL);
+    bad("--threads: expected a whole number from 0 to 1024, got '2000'", NULL,
+        "--threads", "2000", NULL);
+    bad("--output_dir: expected a non-empty path", "got ''", "--output_dir", "", NULL);
+    bad("--save-model: expected a non-empty path", NULL, "--save-model=", NULL);
+    bad("--batch: takes no value, got '--batch=1'", NULL, "--batch=1", NULL);
+    bad("-c: expected a file name", NULL, "-c", "", NULL);
+    /* the first error on the line is the one reported */
+    bad("--epochs: expected", "got 'x'", "--epochs", "x", "--foo", NULL);
+    bad("unknown option '--foo'", NULL, "--foo", "--epochs", "x", NULL);
+    /* a command-line error is reported before a bad config file is read */
+    bad("--epochs: expected", NULL, "-c", "/nonexistent/x.ini", "--epochs", "x", NULL);
+
+    char longpath[1100];
+    memset(longpath, 'a', sizeof longpath - 1);
+    longpath[sizeof longpath - 1] = '\0';
+    bad("--data_dir: expected a path shorter than 1024 characters", NULL, "--data_dir", longpath, NULL);
+}
+
+static void test_config(void)
+{
+    options_t o;
+    err_t e;
+    const char *ini = write_file("a.ini",
+        "; comment\n"
+        "# another\n"
+        "\n"
+        "[train]\n"
+        "epochs = 9\n"
+        "  batch_size = 128   ; indented, with a comment\n"
+        "lr=0.1\n"
+        "momentum = 0\n"
+        "nesterov = off\n"
+        "weight_decay = 0\n"
+        "label_smoothing = 0.1\n"
+        "warmup_epochs = 0\n"
+        "lr_schedule = cosine\n"
+        "[data]\r\n"
+        "dataset = cifar10\r\n"
+        "data_dir = /data/c10\n"
+        "light_mode = yes\n"
+        "val_fraction = 0\n"
+        "val_light = 100\n"
+        "augment = false\n"
+        "crop_pad = 2\n"
+        "synth_train = 10\n"
+        "synth_test = 1000000\n"
+        "[run]\n"
+        "batch = true\n"
+        "threads = 8\n"
+        "seed = 7\n"
+        "output_dir = results dir\n"
+        "save_model = m1\n"
+        "load_model = m0\n");
+    CHECK(parse(&o, &e, "-c", ini, NULL) == 0, "-c: %s", e.msg);
+
+    /* a byte order mark, and a comment longer than inih's line limit */
+    char text[800];
+    snprintf(text, sizeof text, "\xEF\xBB\xBF[train]\n; %0500d\nepochs = 21\n", 0);
+    const char *bom = write_file("bom.ini", text);
+    options_t b;
+    options_defaults(&b);
+    CHECK(options_load_ini(&b, bom, &e) == 0 && b.epochs == 21, "BOM, long comment: %s", e.msg);
+    unlink(bom);
+    CHECK(!strcmp(o.config_path, ini), "config_path '%s'", o.config_path);
+    CHECK(o.epochs == 9 && o.batch_size == 128 && o.lr == 0.1 && o.momentum == 0, "train");
+    CHECK(o.nesterov == 0 && o.weight_decay == 0 && o.label_smoothing == 0.1, "train 2");
+    CHECK(o.warmup_epochs == 0 && !strcmp(o.lr_schedule, "cosine"), "train 3");
+    CHECK(!strcmp(o.dataset, "cifar10") && !strcmp(o.data_dir, "/data/c10"), "data");
+    CHECK(o.light_mode == 1 && o.val_fraction == 0 && o.val_light == 100 && o.augment == 0, "data 2");
+    CHECK(o.crop_pad == 2 && o.synth_train == 10 && o.synth_test == 1000000, "data 3");
+    CHECK(o.batch_mode == 1 && o.threads == 8 && o.seed == 7, "run");
+    CHECK(!strcmp(o.output_dir, "results dir") && !strcmp(o.save_model, "m1"), "run dirs");
+    CHECK(!strcmp(o.load_model, "m0"), "load_model '%s'", o.load_model);
+
+    /* the command line overrides the file, whatever the order */
+    CHECK(parse(&o, &e, "--epochs", "2", "--config", ini, "--dataset", "synth",
+                "--lr", "1", "--load_model", "", NULL) == 0, "%s", e.msg);
+    CHECK(o.epochs == 2 && !strcmp(o.dataset, "synth") && o.lr == 1 && !o.load_model[0],
+          "CLI over INI");
+    CHECK(o.batch_size == 128 && o.threads == 8, "INI values kept");
+
+    /* -c with a missing file names it */
+    const char *missing = "/nonexistent-mscnn-dir/none.ini";
+    CHECK(parse(&o, &e, "-c", missing, NULL) == -1, "missing -c file");
+    HAS(e.msg, missing);
+    HAS(e.msg, "No such file");
+    CHECK(options_load_ini(&o, missing, &e) == -1, "load missing");
+    HAS(e.msg, missing);
+    CHECK(options_load_ini(&o, tmp, &e) == -1, "load a directory");
+    HAS(e.msg, tmp);
+
+    /* the default file: $XDG_CONFIG_HOME/mscnn/mscnn.ini, else ~/.config/... */
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s/mscnn", xdg);
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/mscnn.ini", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("[train]\nepochs = 11\n", fp);
+    fclose(fp);
+    CHECK(parse(&o, &e, NULL) == 0 && o.epochs == 11, "XDG config: %s", e.msg);
+    CHECK(!strcmp(o.config_path, path), "config_path '%s'", o.config_path);
+    CHECK(parse(&o, &e, "--epochs", "12", NULL) == 0 && o.epochs == 12, "CLI over XDG");
+    CHECK(parse(&o, &e, "-c", ini, NULL) == 0 && o.epochs == 9, "-c replaces the XDG file");
+    unlink(path);
+    rmdir(dir);
+    CHECK(parse(&o, &e, NULL) == 0 && o.epochs == 50 && !o.config_path[0], "no XDG file");
+
+    unsetenv("XDG_CONFIG_HOME");
+    char home_cfg[400];
+    snprintf(home_cfg, sizeof home_cfg, "%s/.config", tmp);
+    mkdir(home_cfg, 0700);
+    snprintf(dir, sizeof dir, "%s/mscnn", home_cfg);
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/mscnn.ini", dir);
+    fp = fopen(path, "w");
+    fputs("[train]\nepochs = 13\n", fp);
+    fclose(fp);
+    CHECK(parse(&o, &e, NULL) == 0 && o.epochs == 13, "HOME config: %s", e.msg);
+    CHECK(!strcmp(o.config_path, path), "config_path '%s'", o.config_path);
+    fp = fopen(path, "w");
+    fputs("[train]\nepochs = many\n", fp);
+    fclose(fp);
+    CHECK(parse(&o, &e, NULL) == -1, "bad default config is an error");
+    HAS(e.msg, path);
+    unlink(path);
+    rmdir(dir);
+    rmdir(home_cfg);
+    setenv("XDG_CONFIG_HOME", xdg, 1);
+}
+
+/* The INI text must fail; the message must hold file:line and want. */
+static void bad_ini(const char *text, int line, const char *want)
+{
+    options_t o;
+    err_t e;
+    options_defaults(&o);
+    const char *path = write_file("bad.ini", text);
+    e.msg[0] = '\0';
+    int rc = options_load_ini(&o, path, &e);
+    CHECK(rc == -1, "INI should fail: %s", want);
+    if (rc == -1) {
+        char where[600];
+        snprintf(where, sizeof where, "%s:%d: ", path, line);
+        CHECK(!strncmp(e.msg, where, strlen(where)), "message '%s' should start with '%s'",
+              e.msg, where);
+        HAS(e.msg, want);
+    }
+}
+
+static void test_bad_ini(void)
+{
+    bad_ini("[run]\nseed = 1\n\n[model]\nx = 1\n", 4, "[model]: unknown section; expected [run], [data] or [train]");
+    bad_ini("[run]\nseed = 1\n[model]\n", 3, "unknown section");
+    bad_ini("; top\n\n[train]\nepochs = 5\nepoch = 5\n", 5,
+            "[train] epoch = 5: unknown key 'epoch'; expected one of arch, epochs");
+    bad_ini("[data]\nbatch_size = 5\n", 2, "[data] batch_size = 5: unknown key");
+    bad_ini("[train]\n; c\n\nbatch_size = 0\n", 4,
+            "[train] batch_size = 0: expected a whole number from 1 to 65536");
+    bad_ini("[train]\nlr = -1\n", 2, "[train] lr = -1: expected a number greater than 0 and at most 10");
+    bad_ini("[train]\nmomentum = 1\n", 2, "[train] momentum = 1: expected a number from 0 up to");
+    bad_ini("[train]\nlabel_smoothing = 1\n", 2, "expected a number from 0 up to (not including) 1");
+    bad_ini("[train]\nlr_schedule = step\n", 2, "expected one of constant, linear or cosine");
+    bad_ini("[train]\nnesterov = maybe\n", 2, "[train] nesterov = maybe: expected a boolean");
+    bad_ini("[data]\nval_fraction = 0.95\n", 2, "expected a number from 0 to 0.9");
+    bad_ini("[data]\nsynth_train = 9\n", 2, "expected a whole number from 10 to 1000000");
+    bad_ini("[data]\ncrop_pad = 17\n", 2, "expected a whole number from 0 to 16");
+    bad_ini("[data]\ndataset = \n", 2, "[data] dataset = : expected one of auto, cifar10 or synth");
+    bad_ini("[run]\noutput_dir =\n", 2, "[run] output_dir = : expected a non-empty path");
+    bad_ini("[run]\nseed = -3\n", 2, "expected a whole number from 0 to 18446744073709551615");
+    bad_ini("; settings\nepochs = 5\n[train]\n", 2, "epochs = 5: key outside any section");
+    bad_ini("[train]\nepochs 5\n", 2, "epochs 5: expected key = value");
+    bad_ini("[train\nepochs = 5\n", 1, "[train: expected a section header");
+    bad_ini("[train] x\n", 1, "expected a section header");
+    /* line numbers stay right after comments, blanks and CRLF lines */
+    bad_ini("\r\n; a\r\n[run]\r\n  threads = 2\r\n\r\nthreads = 4096\r\n", 6,
+            "[run] threads = 4096: expected a whole number from 0 to 1024");
+    char big[400];
+    snprintf(big, sizeof big, "[run]\nload_model = %0300d\n", 0);
+    bad_ini(big, 2, "line longer than");
+    /* the first error wins and stops the parse */
+    bad_ini("[train]\nepochs = x\nbatch_size = y\n", 2, "epochs = x");
+    /* a bad file through options_parse is an error too */
+    options_t o;
+    err_t e;
+    const char *p = write_file("bad2.ini", "[train]\n\nepochs = -5\n");
+    CHECK(parse(&o, &e, "-c", p, NULL) == -1, "bad -c file");
+    HAS(e.msg, ":3: [train] epochs = -5: expected a whole number from 0 to 100000");
+
+    /* options_set_ini directly */
+    options_defaults(&o);
+    CHECK(options_set_ini(&o, "train", "epochs", "3", "f.ini", 7, &e) == 0 && o.epochs == 3, "set");
+    CHECK(options_set_ini(&o, "train", "epochs", "z", "f.ini", 7, &e) == -1 && o.epochs == 3,
+          "bad value leaves the field alone");
+    HAS(e.msg, "f.ini:7: [train] epochs = z: expected");
+    CHECK(options_set_ini(&o, "", "epochs", "3", "f.ini", 1, &e) == -1, "no section");
+    HAS(e.msg, "f.ini:1: epochs = 3: key outside any section");
+    CHECK(options_set_ini(&o, "x", "epochs", "3", "f.ini", 2, &e) == -1, "bad section");
+    HAS(e.msg, "f.ini:2: [x] epochs = 3: unknown section [x]");
+}
+
+static void test_shipped_ini(void)
+{
+    const char *src = getenv("MSCNN_SRCDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/etc/mscnn.ini", src && *src ? src : ".");
+    options_t o, d;
+    err_t e;
+    if (access(path, R_OK)) {
+        CHECK(0, "cannot read %s: run from the source tree or set MSCNN_SRCDIR", path);
+        return;
+    }
+    options_defaults(&d);
+    /* start from values that differ from the defaults: the file must set them all */
+    options_defaults(&o);
+    o.batch_mode = 1; o.threads = 5; o.seed = 1;
+    strcpy(o.output_dir, "x"); strcpy(o.save_model, "x"); strcpy(o.load_model, "x");
+    strcpy(o.dataset, "synth"); strcpy(o.data_dir, "x"); o.light_mode = 1;
+    o.val_fraction = 0.5; o.val_light = 1; o.augment = 0; o.crop_pad = 1;
+    o.synth_train = 11; o.synth_test = 11; strcpy(o.arch, "x"); o.epochs = 1;
+    o.batch_size = 1; o.lr = 1; o.momentum = 0; o.nesterov = 0; o.weight_decay = 0.1;
+    o.label_smoothing = 0.5; o.warmup_epochs = 3; strcpy(o.lr_schedule, "cosine");
+    int rc = options_load_ini(&o, path, &e);
+    CHECK(rc == 0, "%s: %s", path, e.msg);
+    if (rc == 0)
+        check_equal(&o, &d, "etc/mscnn.ini");
+
+    CHECK(parse(&o, &e, "-c", path, NULL) == 0, "-c etc/mscnn.ini: %s", e.msg);
+    strcpy(d.config_path, path);
+    check_equal(&o, &d, "-c etc/mscnn.ini");
+}
+
+static void test_help(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    options_print_help(fp, "/usr/bin/mscnn");
+    fclose(fp);
+    HAS(buf, "Usage: mscnn [--batch] [OPTIONS]");
+    static const char *opts[] = {"--batch ", "--epochs N", "--batch_size N", "--light_mode",
+                                 "--load_model DIR", "--save_model DIR", "-c, --config FILE",
+                                 "--data_dir DIR", "--dataset NAME", "--seed N", "--threads N",
+                                 "--output_dir DIR", "--arch NAME", "--lr X", "-h, --help",
+                                 "--version", "(default 50)", "(default 32)", "(default 0.02)",
+                                 "multistage_cnn_model", "mscnn.ini", "man mscnn", NULL};
+    for (int i = 0; opts[i]; i++)
+        HAS(buf, opts[i]);
+    int wide = 0;
+    for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strcspn(l, "\n") > 79)
+            wide++;
+    CHECK(wide == 0, "%d help lines wider than 79 columns", wide);
+    free(buf);
+}
+
+int main(void)
+{
+    snprintf(tmp, sizeof tmp, "/tmp/test_options.XXXXXX");
+    if (!mkdtemp(tmp)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(xdg, sizeof xdg, "%s/xdg", tmp);
+    mkdir(xdg, 0700);
+    /* a user's own config must never leak in */
+    setenv("HOME", tmp, 1);
+    setenv("XDG_CONFIG_HOME", xdg, 1);
+
+    test_defaults();
+    test_flags();
+    test_bad_args();
+    test_config();
+    test_bad_ini();
+    test_shipped_ini();
+    test_help();
+
+    unlink(write_file("a.ini", ""));
+    unlink(write_file("bad.ini", ""));
+    unlink(write_file("bad2.ini", ""));
+    rmdir(xdg);
+    rmdir(tmp);
+    return check_done("test_options");
+}

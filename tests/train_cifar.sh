@@ -1,0 +1,29 @@
+#!/bin/sh
+# End to end on the real CIFAR-10 (light mode, 2 epochs), as the README's
+# main job runs it. Skipped (exit 77) when the data is not there.
+. "${MSCNN_SRCDIR:-.}/tests/lib.sh"
+
+data=${MSCNN_TEST_CIFAR:-$MSCNN_SRCDIR/../shared/data/cifar-10-batches-bin}
+if [ ! -f "$data/test_batch.bin" ]; then
+    echo "SKIP: CIFAR-10 not found at $data (set MSCNN_TEST_CIFAR)"
+    exit 77
+fi
+
+run_mscnn "$T/o" "$T/e" --batch --light_mode --epochs 2 --data_dir "$data" \
+    --output_dir "$T/out" --save_model "$T/m"
+expect "light-mode training exits 0 (got $rc): $(tail -n 3 "$T/e")" [ "$rc" -eq 0 ]
+expect "two epoch lines" [ "$(grep -c '^Epoch [12]/2: Loss ' "$T/e")" -eq 2 ]
+expect "light mode sizes: 4500 train, 500 validation, 1000 test" \
+    grep_in "$T/e" "4500 train, 500 validation, 1000 test"
+expect "history.csv has 2 rows" [ "$(wc -l <"$T/out/history.csv")" -eq 3 ]
+acc=$(accuracy_of "$T/o")
+expect "accuracy $acc% beats chance (10%)" awk "BEGIN { exit !($acc > 20) }"
+expect "the report lists airplane" grep_in "$T/o" "airplane"
+
+run_mscnn "$T/o2" "$T/e2" --batch --light_mode --epochs 0 --data_dir "$data" \
+    --load_model "$T/m" --output_dir "$T/out"
+expect "reload exits 0 (got $rc)" [ "$rc" -eq 0 ]
+expect "reload gives the same accuracy ($acc% vs $(accuracy_of "$T/o2")%)" \
+    [ "$(accuracy_of "$T/o2")" = "$acc" ]
+
+done_tests
