@@ -68,4 +68,46 @@ void dataset_make_batch(const dataset_t *d, const int *idx, int b,
  * it. Writes the directory into out and returns 1, or returns 0. */
 int cifar10_locate(char *out, size_t outlen);
 
+/* ---- CIFAR-100 and PNG folder readers (data/cifar100.c, data/folder.c) ---- */
+
+/* CIFAR-100 binary format: dir (cifar-100-binary/ of the official tarball)
+ * holds train.bin and test.bin, 3074-byte records: coarse label byte (0..19),
+ * fine label byte (0..99), 3072 pixel bytes. coarse != 0 selects the 20
+ * coarse labels, else the 100 fine ones (k = 20 or 100). Class names come
+ * from coarse_label_names.txt / fine_label_names.txt when present (exactly k
+ * names, one per line), else the official names. Every file's size must be
+ * a whole number of records and both label bytes of every record in range,
+ * whichever labelling is asked for; an error names the file (and the record
+ * for a bad label). */
+int cifar100_load(const char *dir, int coarse, dataset_t *train, dataset_t *test, err_t *e);
+/* 1 if dir looks like it holds CIFAR-100 (train.bin and test.bin). */
+int cifar100_present(const char *dir);
+/* Finds CIFAR-100: the first of $MSCNN_DATA, ./data/cifar-100-binary,
+ * $XDG_CACHE_HOME/mscnn/cifar-100-binary (or ~/.cache/...) that holds it
+ * (where data/fetch-cifar100.sh puts it). Writes the directory into out and
+ * returns 1, or returns 0. */
+int cifar100_locate(char *out, size_t outlen);
+
+/* A folder tree of 32x32 PNG images: root/<class>/<image>.png. Classes are
+ * the sub-directory names in strcmp order (label = index), images within a
+ * class in strcmp order of their file names. Entries whose name starts with
+ * '.' are ignored, as are files not ending in ".png" (any case) and
+ * anything that is not a directory directly under root. Any PNG colour type
+ * and bit depth is read as 8-bit RGB; an alpha channel is removed by
+ * compositing onto black; 16-bit files without gamma information are taken
+ * as sRGB-encoded like 8-bit ones. Errors (each naming the file or folder):
+ * an unreadable PNG or one that is not 32x32, a class folder without PNGs,
+ * fewer than 2 or more than DATASET_MAX_CLASSES classes, a class name with a
+ * comma or a control character.
+ * Test split: when root holds the folders train/ and test/ (and no other
+ * folder), each is a tree as above, and both must have the same class set;
+ * a lone train/ or test/ holding folders is an error. Otherwise the whole
+ * tree is the training set and floor(n/6) images, stratified by class and
+ * chosen with `seed`, are held out as the test set by
+ * dataset_split_stratified() (at least 6 images are needed); both parts
+ * keep the class/file order. */
+int folder_load(const char *root, uint64_t seed, dataset_t *train, dataset_t *test,
+                err_t *e);
+/* ---- end of CIFAR-100 and PNG folder readers ---- */
+
 #endif

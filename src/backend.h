@@ -39,6 +39,10 @@ struct backend {
     void (*upload)(backend_t *be, float *dst, const float *src, size_t count);
     void (*download)(backend_t *be, float *dst, const float *src, size_t count);
     void (*copy)(backend_t *be, float *dst, const float *src, size_t count); /* within backend memory */
+    /* 2-D copy within backend memory: for r < rows, copies width floats
+     * from src + r * src_stride to dst + r * dst_stride */
+    void (*copy_rows)(backend_t *be, int rows, int width, const float *src,
+                      int src_stride, float *dst, int dst_stride);
 
     /* y = conv(x, w) + b; b may be NULL */
     void (*conv2d_forward)(backend_t *be, const conv_desc_t *d, const float *x,

@@ -63,6 +63,15 @@ static void ref_copy(backend_t *be, float *dst, const float *src, size_t count)
     memcpy(dst, src, count * sizeof(float));
 }
 
+static void ref_copy_rows(backend_t *be, int rows, int width, const float *src,
+                          int src_stride, float *dst, int dst_stride)
+{
+    (void)be;
+    for (int r = 0; r < rows; r++)
+        memcpy(dst + (size_t)r * dst_stride, src + (size_t)r * src_stride,
+               (size_t)width * sizeof(float));
+}
+
 /* ---- conv2d ------------------------------------------------------------ */
 
 /* For kernel offset kx: the output columns [*lo, *hi) whose input column
@@ -521,6 +530,7 @@ void backend_ref_init(backend_t *be)
     be->upload = ref_upload;
     be->download = ref_download;
     be->copy = ref_copy;
+    be->copy_rows = ref_copy_rows;
     be->conv2d_forward = ref_conv2d_forward;
     be->conv2d_backward = ref_conv2d_backward;
     be->linear_forward = ref_linear_forward;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const net_arch_names[] = {"basic", NULL};
+const char *const net_arch_names[] = {"basic", "judge", NULL};
 
 typedef struct {
     net_t *net;
@@ -93,6 +93,14 @@ static void maxpool(builder_t *bd, int k)
 
 static void dropout(builder_t *bd, float p) { add_layer(bd, LAYER_DROPOUT, NULL)->drop = p; }
 
+static void concat_side(builder_t *bd)
+{
+    layer_t *l = add_layer(bd, LAYER_CONCAT, NULL);
+    l->oc = bd->c * bd->h * bd->w + bd->net->side_width;
+    l->oh = l->ow = 1;
+    bd->c = l->oc, bd->h = bd->w = 1;
+}
+
 /* The classic Keras CIFAR-10 example network (DESIGN.md section 1). */
 static void build_basic(builder_t *bd, int k)
 {
@@ -111,6 +119,25 @@ static void build_basic(builder_t *bd, int k)
     linear(bd, "fc1", 512, 1);
     simple(bd, LAYER_RELU);
     dropout(bd, 0.5f);
+    linear(bd, "fc2", k, 1);
+}
+
+/* A Stage 2 judge: a small CNN over the image (about 4.5 MFLOP), whose
+ * head also sees Stage 1's softmax vector. */
+static void build_judge(builder_t *bd, int k)
+{
+    conv(bd, "conv1", 16, 3, 1, 1);
+    simple(bd, LAYER_RELU);
+    maxpool(bd, 2);
+    conv(bd, "conv2", 32, 3, 1, 1);
+    simple(bd, LAYER_RELU);
+    maxpool(bd, 2);
+    conv(bd, "conv3", 32, 3, 1, 1);
+    simple(bd, LAYER_RELU);
+    maxpool(bd, 2);
+    concat_side(bd);
+    linear(bd, "fc1", 64, 1);
+    simple(bd, LAYER_RELU);
     linear(bd, "fc2", k, 1);
 }
 
@@ -137,24 +164,27 @@ static void alloc_activations(net_t *net)
     net->host_mask = afloat(mask_max);
 }
 
-net_t *net_new(backend_t *be, const char *arch, const char *prefix, int k,
-               int max_batch, err_t *e)
+net_t *net_new(backend_t *be, const net_spec_t *s, err_t *e)
 {
-    if (k < 2 || max_batch < 1) {
-        err_set(e, "bad network size: %d classes, batch %d", k, max_batch);
+    if (s->k < 2 || s->max_batch < 1 || s->in_c < 1 || s->in_h < 8 || s->in_w < 8) {
+        err_set(e, "bad network size: %d outputs, batch %d, input %dx%dx%d", s->k,
+                s->max_batch, s->in_c, s->in_h, s->in_w);
         return NULL;
     }
     net_t *net = xcalloc(1, sizeof *net);
     net->be = be;
-    net->k = k;
-    net->max_batch = max_batch;
-    net->in_c = 3, net->in_h = 32, net->in_w = 32;
-    snprintf(net->arch, sizeof net->arch, "%s", arch);
-    builder_t bd = {net, prefix, net->in_c, net->in_h, net->in_w};
-    if (!strcmp(arch, "basic")) {
-        build_basic(&bd, k);
+    net->k = s->k;
+    net->max_batch = s->max_batch;
+    net->in_c = s->in_c, net->in_h = s->in_h, net->in_w = s->in_w;
+    net->side_width = s->side_width;
+    snprintf(net->arch, sizeof net->arch, "%s", s->arch);
+    builder_t bd = {net, s->prefix, net->in_c, net->in_h, net->in_w};
+    if (!strcmp(s->arch, "basic")) {
+        build_basic(&bd, s->k);
+    } else if (!strcmp(s->arch, "judge")) {
+        build_judge(&bd, s->k);
     } else {
-        err_set(e, "unknown architecture '%s' (known: basic)", arch);
+        err_set(e, "unknown architecture '%s' (known: basic, judge)", s->arch);
         free(net);
         return NULL;
     }

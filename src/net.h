@@ -30,7 +30,8 @@ typedef struct {
 
 typedef enum {
     LAYER_CONV, LAYER_LINEAR, LAYER_BN, LAYER_RELU, LAYER_GELU,
-    LAYER_MAXPOOL, LAYER_DROPOUT
+    LAYER_MAXPOOL, LAYER_DROPOUT,
+    LAYER_CONCAT           /* flattens x and appends net->side (b, side_width) */
 } layer_kind_t;
 
 typedef struct {
@@ -61,13 +62,28 @@ typedef struct {
     size_t total;          /* floats in each flat buffer */
     float *data, *grad, *velocity; /* (total) each, backend memory */
     float *host_mask;      /* host scratch for dropout masks */
+    int side_width;        /* width of the side input of a CONCAT layer, 0 if none */
+    const float *side;     /* (b, side_width) backend memory, set before forward;
+                              gets no gradient (it is detached) */
 } net_t;
 
-/* Architectures known by name; NULL-terminated list for messages. */
+/* Architectures known by name; NULL-terminated list for messages.
+ *   basic  the Keras CIFAR-10 example CNN, image -> k logits
+ *   judge  a small CNN whose head also takes a side input of side_width
+ *          values (Stage 1's softmax vector), image -> k logits
+ */
 extern const char *const net_arch_names[];
 
-net_t *net_new(backend_t *be, const char *arch, const char *prefix, int k,
-               int max_batch, err_t *e);
+typedef struct {
+    const char *arch;
+    const char *prefix;    /* tensor name prefix, e.g. "stage1." */
+    int k;                 /* outputs */
+    int in_c, in_h, in_w;  /* input image */
+    int side_width;        /* judge: width of the side input */
+    int max_batch;
+} net_spec_t;
+
+net_t *net_new(backend_t *be, const net_spec_t *spec, err_t *e);
 void net_free(net_t *net);
 
 /* Seeded initialisation (He-uniform weights, zero biases). */
@@ -79,8 +95,8 @@ const float *net_forward(net_t *net, const float *x, int b, int train, rng_t *rn
 /* Where the loss writes dloss/dlogits (b, k) before net_backward(). */
 float *net_dlogits(net_t *net);
 /* After a training forward of the same x: fills net->grad from the
- * gradient in net_dlogits(). */
-void net_backward(net_t *net, const float *x, int b);
+ * gradient in net_dlogits(), and dx (b, in_c, in_h, in_w) when not NULL. */
+void net_backward(net_t *net, const float *x, float *dx, int b);
 /* One SGD step over every trainable parameter. */
 void net_sgd_step(net_t *net, float lr, float momentum, float weight_decay,
                   int nesterov);

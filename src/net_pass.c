@@ -51,6 +51,11 @@ static void layer_forward(net_t *net, layer_t *l, const float *x, int b, int tra
     case LAYER_MAXPOOL:
         be->maxpool_forward(be, b, l->c, l->h, l->w, l->k, l->stride, x, l->y, l->argmax);
         break;
+    case LAYER_CONCAT:
+        be->copy_rows(be, b, l->c * l->h * l->w, x, l->c * l->h * l->w, l->y, l->oc);
+        be->copy_rows(be, b, net->side_width, net->side, net->side_width,
+                      l->y + (l->oc - net->side_width), l->oc);
+        break;
     case LAYER_DROPOUT:
         if (train && l->drop > 0.0f) {
             fill_dropout_mask(net, l, b, rng);
@@ -103,6 +108,10 @@ static void layer_backward(net_t *net, layer_t *l, const float *x, float *dx, in
         if (dx)
             be->maxpool_backward(be, b, l->c, l->h, l->w, l->k, l->stride, l->argmax, l->dy, dx);
         break;
+    case LAYER_CONCAT:
+        if (dx)
+            be->copy_rows(be, b, l->c * l->h * l->w, l->dy, l->oc, dx, l->c * l->h * l->w);
+        break;
     case LAYER_DROPOUT:
         if (dx && l->drop > 0.0f)
             be->mul(be, out_count(l, b), l->dy, l->mask, dx);
@@ -114,12 +123,12 @@ static void layer_backward(net_t *net, layer_t *l, const float *x, float *dx, in
 
 float *net_dlogits(net_t *net) { return net->layers[net->nlayers - 1].dy; }
 
-void net_backward(net_t *net, const float *x, int b)
+void net_backward(net_t *net, const float *x, float *dx, int b)
 {
     for (int i = net->nlayers - 1; i >= 0; i--) {
         layer_t *l = &net->layers[i];
         const float *in = i ? net->layers[i - 1].y : x;
-        float *din = i ? net->layers[i - 1].dy : NULL;
+        float *din = i ? net->layers[i - 1].dy : dx;
         layer_backward(net, l, in, din, b);
     }
 }

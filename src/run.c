@@ -64,7 +64,9 @@ static int setup_model(run_t *r, err_t *e)
     } else {
         meta_fresh(r);
     }
-    r->net = net_new(r->be, r->meta.arch, "stage1.", r->meta.k, max_batch, e);
+    net_spec_t spec = {.arch = r->meta.arch, .prefix = "stage1.", .k = r->meta.k,
+                       .in_c = 3, .in_h = 32, .in_w = 32, .max_batch = max_batch};
+    r->net = net_new(r->be, &spec, e);
     if (!r->net)
         return -1;
     if (o->load_model[0])

@@ -90,7 +90,7 @@ static void train_step(trainer_t *t, int b, float lr, double *loss, int *correct
     *loss = t->be->softmax_xent(t->be, b, net->k, logits, t->labels,
                                 (float)o->label_smoothing, t->probs, net_dlogits(net));
     *correct = count_correct(t, b);
-    net_backward(net, t->x, b);
+    net_backward(net, t->x, NULL, b);
     net_sgd_step(net, lr, (float)o->momentum, (float)o->weight_decay, o->nesterov);
 }
 

@@ -17,7 +17,9 @@ static char tmpdir[] = "/tmp/mscnn-test-model-XXXXXX";
 static net_t *make_net(backend_t *be, uint64_t seed)
 {
     err_t e;
-    net_t *net = net_new(be, "basic", "stage1.", 10, 4, &e);
+    net_spec_t spec = {.arch = "basic", .prefix = "stage1.", .k = 10, .in_c = 3, .in_h = 32,
+                       .in_w = 32, .max_batch = 4};
+    net_t *net = net_new(be, &spec, &e);
     CHECK(net != NULL, "net_new: %s", e.msg);
     net_init(net, seed);
     for (size_t i = 0; i < net->total; i++) /* make velocity non-trivial */

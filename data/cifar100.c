@@ -1,0 +1,311 @@
+/* cifar100.c - the CIFAR-100 binary format: reading, validation, locating.
+ *
+ * The official cifar-100-binary.tar.gz unpacks to cifar-100-binary/ holding
+ * train.bin (50000 records), test.bin (10000 records), fine_label_names.txt
+ * (100 names) and coarse_label_names.txt (20 names). A record is 3074 bytes:
+ * the coarse label byte (0..19), the fine label byte (0..99), then 3072
+ * pixel bytes (R, G, B planes of 32 x 32, row-major). Each file is read
+ * whole with one fread; every record's two label bytes are checked whichever
+ * labelling was asked for, then the records are split into pixels and the
+ * chosen labels.
+ */
+#include "dataset.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define C100_C 3
+#define C100_H 32
+#define C100_W 32
+#define C100_PIX (C100_C * C100_H * C100_W) /* 3072 */
+#define C100_REC (2 + C100_PIX)             /* 3074 */
+#define C100_FINE 100
+#define C100_COARSE 20
+
+/* The official names, in label order (as in fine_label_names.txt and
+ * coarse_label_names.txt of cifar-100-binary.tar.gz). */
+static const char *const fine_names[C100_FINE] = {
+    "apple", "aquarium_fish", "baby", "bear", "beaver",
+    "bed", "bee", "beetle", "bicycle", "bottle",
+    "bowl", "boy", "bridge", "bus", "butterfly",
+    "camel", "can", "castle", "caterpillar", "cattle",
+    "chair", "chimpanzee", "clock", "cloud", "cockroach",
+    "couch", "crab", "crocodile", "cup", "dinosaur",
+    "dolphin", "elephant", "flatfish", "forest", "fox",
+    "girl", "hamster", "house", "kangaroo", "keyboard",
+    "lamp", "lawn_mower", "leopard", "lion", "lizard",
+    "lobster", "man", "maple_tree", "motorcycle", "mountain",
+    "mouse", "mushroom", "oak_tree", "orange", "orchid",
+    "otter", "palm_tree", "pear", "pickup_truck", "pine_tree",
+    "plain", "plate", "poppy", "porcupine", "possum",
+    "rabbit", "raccoon", "ray", "road", "rocket",
+    "rose", "sea", "seal", "shark", "shrew",
+    "skunk", "skyscraper", "snail", "snake", "spider",
+    "squirrel", "streetcar", "sunflower", "sweet_pepper", "table",
+    "tank", "telephone", "television", "tiger", "tractor",
+    "train", "trout", "tulip", "turtle", "wardrobe",
+    "whale", "willow_tree", "wolf", "woman", "worm",
+};
+
+static const char *const coarse_names[C100_COARSE] = {
+    "aquatic_mammals", "fish", "flowers", "food_containers",
+    "fruit_and_vegetables", "household_electrical_devices", "household_furniture",
+    "insects", "large_carnivores", "large_man-made_outdoor_things",
+    "large_natural_outdoor_scenes", "large_omnivores_and_herbivores",
+    "medium_mammals", "non-insect_invertebrates", "people",
+    "reptiles", "small_mammals", "trees", "vehicles_1", "vehicles_2",
+};
+
+static const char *const fetch_hint =
+    "run data/fetch-cifar100.sh to download CIFAR-100, or pass the folder "
+    "(cifar-100-binary) that holds train.bin and test.bin";
+
+/* Reads one CIFAR-100 file into d (zero-initialised): labels are the coarse
+ * (coarse != 0) or fine bytes. Both label bytes of every record are
+ * checked. */
+static int read_file(const char *path, int coarse, dataset_t *d, err_t *e)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return err_set(e, "cannot open CIFAR-100 file '%s': %s", path, strerror(errno));
+
+    struct stat st;
+    if (fstat(fileno(fp), &st)) {
+        int er = errno;
+        fclose(fp);
+        return err_set(e, "cannot stat CIFAR-100 file '%s': %s", path, strerror(er));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return err_set(e, "CIFAR-100 file '%s' is not a regular file", path);
+    }
+    long long size = (long long)st.st_size;
+    if (size == 0 || size % C100_REC != 0) {
+        fclose(fp);
+        return err_set(e,
+                       "CIFAR-100 file '%s' has size %lld bytes: expected a multiple of "
+                       "3074-byte records (coarse label byte + fine label byte + 3072 "
+                       "pixels)%s",
+                       path, size,
+                       size == 0 ? " (the file is empty)"
+                                 : " (the file is truncated or not a CIFAR-100 binary file)");
+    }
+    long long nrec = size / C100_REC;
+    if (nrec > (long long)INT_MAX) {
+        fclose(fp);
+        return err_set(e, "CIFAR-100 file '%s': too many records (%lld)", path, nrec);
+    }
+
+    uint8_t *buf = xmalloc((size_t)size);
+    size_t got = fread(buf, 1, (size_t)size, fp);
+    if (got != (size_t)size) {
+        int er = ferror(fp) ? errno : 0;
+        free(buf);
+        fclose(fp);
+        if (er)
+            return err_set(e, "error reading CIFAR-100 file '%s': %s", path, strerror(er));
+        return err_set(e, "CIFAR-100 file '%s': short read (%zu of %lld bytes)", path, got,
+                       size);
+    }
+    fclose(fp);
+
+    for (long long r = 0; r < nrec; r++) {
+        uint8_t cl = buf[r * C100_REC], fl = buf[r * C100_REC + 1];
+        if (cl >= C100_COARSE) {
+            free(buf);
+            return err_set(e,
+                           "CIFAR-100 file '%s': record %lld (counting from 0, byte offset "
+                           "%lld) has coarse label byte %u; coarse labels must be 0..19",
+                           path, r, r * C100_REC, (unsigned)cl);
+        }
+        if (fl >= C100_FINE) {
+            free(buf);
+            return err_set(e,
+                           "CIFAR-100 file '%s': record %lld (counting from 0, byte offset "
+                           "%lld) has fine label byte %u; fine labels must be 0..99",
+                           path, r, r * C100_REC, (unsigned)fl);
+        }
+    }
+
+    size_t n = (size_t)nrec;
+    d->c = C100_C;
+    d->h = C100_H;
+    d->w = C100_W;
+    d->n = (int)n;
+    d->pixels = xmalloc(n * C100_PIX);
+    d->labels = xmalloc(n);
+    for (size_t r = 0; r < n; r++) {
+        d->labels[r] = buf[r * C100_REC + (coarse ? 0 : 1)];
+        memcpy(d->pixels + r * C100_PIX, buf + r * C100_REC + 2, C100_PIX);
+    }
+    free(buf);
+    return 0;
+}
+
+/* Reads a label names file with exactly k names (one per line; surrounding
+ * blanks trimmed; blank lines only at the end): 0 and names set (owned), 1
+ * if the file does not exist, -1 with e set on any other problem. */
+static int read_names(const char *path, int k, char ***names_out, err_t *e)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        if (errno == ENOENT)
+            return 1;
+        return err_set(e, "cannot open CIFAR-100 label names file '%s': %s", path,
+                       strerror(errno));
+    }
+    char **names = xcalloc((size_t)k, sizeof *names);
+    int count = 0, lineno = 0, rc = 0;
+    int blank_after = 0; /* a blank line seen after the last name */
+    char line[1024];
+    while (fgets(line, sizeof line, fp)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(fp)) {
+            rc = err_set(e, "%s:%d: line too long for a class name", path, lineno);
+            break;
+        }
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        len = strlen(s);
+        while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
+                           s[len - 1] == '\t'))
+            s[--len] = 0;
+        if (len == 0) {
+            blank_after = 1;
+            continue;
+        }
+        if (blank_after || count >= k) {
+            rc = err_set(e,
+                         "%s:%d: expected exactly %d non-empty class names, one per line "
+                         "(blank lines only at the end)",
+                         path, lineno, k);
+            break;
+        }
+        names[count++] = xstrdup(s);
+    }
+    if (!rc && ferror(fp))
+        rc = err_set(e, "error reading CIFAR-100 label names file '%s': %s", path,
+                     strerror(errno));
+    fclose(fp);
+    if (!rc && count != k)
+        rc = err_set(e, "%s: found %d class names, expected exactly %d (one per line)", path,
+                     count, k);
+    if (rc) {
+        for (int i = 0; i < k; i++)
+            free(names[i]);
+        free(names);
+        return -1;
+    }
+    *names_out = names;
+    return 0;
+}
+
+static int join_path(char *out, size_t outlen, const char *dir, const char *name)
+{
+    int n = snprintf(out, outlen, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+static char **copy_names(const char *const *names, int k)
+{
+    char **c = xcalloc((size_t)k, sizeof *c);
+    for (int i = 0; i < k; i++)
+        c[i] = xstrdup(names[i]);
+    return c;
+}
+
+int cifar100_load(const char *dir, int coarse, dataset_t *train, dataset_t *test, err_t *e)
+{
+    static const char *const files[2] = {"train.bin", "test.bin"};
+    int k = coarse ? C100_COARSE : C100_FINE;
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    char path[4096];
+    struct stat st;
+    for (int i = 0; i < 2; i++) {
+        if (join_path(path, sizeof path, dir, files[i])) {
+            err_set(e, "CIFAR-100 directory name too long: '%s'", dir);
+            goto fail;
+        }
+        if (stat(path, &st) && errno == ENOENT) {
+            err_set(e, "CIFAR-100 file '%s' not found (%s): %s", path, strerror(ENOENT),
+                    fetch_hint);
+            goto fail;
+        }
+        if (read_file(path, coarse, i == 0 ? train : test, e))
+            goto fail;
+    }
+
+    if (join_path(path, sizeof path, dir,
+                  coarse ? "coarse_label_names.txt" : "fine_label_names.txt")) {
+        err_set(e, "CIFAR-100 directory name too long: '%s'", dir);
+        goto fail;
+    }
+    char **names = NULL;
+    int r = read_names(path, k, &names, e);
+    if (r < 0)
+        goto fail;
+    if (r == 1)
+        names = copy_names(coarse ? coarse_names : fine_names, k);
+    train->k = test->k = k;
+    train->class_names = names;
+    test->class_names = copy_names((const char *const *)names, k);
+    return 0;
+
+fail:
+    dataset_free(train);
+    dataset_free(test);
+    return -1;
+}
+
+static int is_regular(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int cifar100_present(const char *dir)
+{
+    char path[4096];
+    if (!dir || !*dir)
+        return 0;
+    if (join_path(path, sizeof path, dir, "train.bin") || !is_regular(path))
+        return 0;
+    if (join_path(path, sizeof path, dir, "test.bin") || !is_regular(path))
+        return 0;
+    return 1;
+}
+
+static int try_dir(const char *dir, char *out, size_t outlen)
+{
+    if (!cifar100_present(dir))
+        return 0;
+    int n = snprintf(out, outlen, "%s", dir);
+    return n >= 0 && (size_t)n < outlen;
+}
+
+int cifar100_locate(char *out, size_t outlen)
+{
+    char buf[4096];
+    const char *env = getenv("MSCNN_DATA");
+    if (env && *env && try_dir(env, out, outlen))
+        return 1;
+    if (try_dir("./data/cifar-100-binary", out, outlen))
+        return 1;
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    int n = -1;
+    if (xdg && *xdg)
+        n = snprintf(buf, sizeof buf, "%s/mscnn/cifar-100-binary", xdg);
+    else if (home && *home)
+        n = snprintf(buf, sizeof buf, "%s/.cache/mscnn/cifar-100-binary", home);
+    if (n >= 0 && (size_t)n < sizeof buf && try_dir(buf, out, outlen))
+        return 1;
+    return 0;
+}

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs what mscnn needs to build and test on Debian (12 or later).
+# Run as root (or through sudo).
+set -eu
+packages="build-essential autoconf automake autoconf-archive pkg-config
+  libncurses-dev libpng-dev libinih-dev libcsv-dev libjansson-dev libopenblas-dev"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: run as root, e.g. sudo ./install-deps.sh" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $packages
