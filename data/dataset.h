@@ -91,10 +91,13 @@ int cifar100_locate(char *out, size_t outlen);
 /* A folder tree of 32x32 PNG images: root/<class>/<image>.png. Classes are
  * the sub-directory names in strcmp order (label = index), images within a
  * class in strcmp order of their file names. Entries whose name starts with
- * '.' are ignored, as are files not ending in ".png" (any case) and
- * anything that is not a directory directly under root. Any PNG colour type
+ * '.' are ignored, as are plain files directly under root (README.txt...),
+ * files in a class folder not ending in ".png" (any case) and folders
+ * inside a class folder. Any PNG colour type
  * and bit depth is read as 8-bit RGB; an alpha channel is removed by
- * compositing onto black; 16-bit files without gamma information are taken
+ * compositing onto black in sRGB values, round(v * alpha / 255) (so
+ * transparent pixels are 0, opaque ones exact); 16-bit files without gamma
+ * information are taken
  * as sRGB-encoded like 8-bit ones. Errors (each naming the file or folder):
  * an unreadable PNG or one that is not 32x32, a class folder without PNGs,
  * fewer than 2 or more than DATASET_MAX_CLASSES classes, a class name with a

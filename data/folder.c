@@ -9,12 +9,15 @@
  *
  * Pixels: each PNG is read with libpng's simplified API (png_image) as 8-bit
  * RGB, whatever its colour type and bit depth: grey is replicated to R=G=B,
- * palettes are expanded, an alpha channel (or tRNS transparency) is removed
- * by compositing onto black (fully transparent pixels become 0, opaque ones
- * keep their colour), 16-bit samples are reduced to 8 bits. 16-bit files
+ * palettes are expanded, 16-bit samples are reduced to 8 bits. An alpha
+ * channel (or tRNS transparency) is removed by compositing onto black in
+ * the 8-bit sRGB values, as most image tools do: value = round(v * a / 255)
+ * for colour v and alpha a (transparent pixels become 0, opaque ones keep
+ * their colour exactly). libpng's own compositing (in linear light) is not
+ * used, so the result is exact and easy to reproduce. 16-bit files
  * without gAMA/sRGB information are taken as sRGB-encoded, like 8-bit ones
- * (PNG_IMAGE_FLAG_16BIT_sRGB), not as linear light. The interleaved RGB
- * rows are stored as the R, G, B planes of dataset_t.
+ * (PNG_IMAGE_FLAG_16BIT_sRGB), not as linear light. The image is read as
+ * interleaved 8-bit RGBA and stored as the R, G, B planes of dataset_t.
  *
  * Test split: when root holds the two folders train/ and test/ (and no other
  * folder), each is a tree as above and both must have the same class set.
@@ -293,11 +296,11 @@ static int read_png(const char *path, uint8_t *dst, err_t *e)
 #ifdef PNG_IMAGE_FLAG_16BIT_sRGB
     im.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
 #endif
-    im.format = PNG_FORMAT_RGB;
-    uint8_t rgb[IMG_PIX];
-    memset(rgb, 0, sizeof rgb);
-    png_color black = {0, 0, 0};
-    if (!png_image_finish_read(&im, &black, rgb, 0, NULL)) {
+    /* 8-bit RGBA: colour not premultiplied (libpng does that only for the
+     * linear 16-bit formats); alpha is 255 for images without one */
+    im.format = PNG_FORMAT_RGBA;
+    uint8_t rgba[IMG_H * IMG_W * 4];
+    if (!png_image_finish_read(&im, NULL, rgba, 0, NULL)) {
         err_set(e, "cannot decode PNG file '%s': %s", path, im.message);
         png_image_free(&im);
         return -1;
@@ -305,9 +308,9 @@ static int read_png(const char *path, uint8_t *dst, err_t *e)
     png_image_free(&im);
     const int plane = IMG_H * IMG_W;
     for (int i = 0; i < plane; i++) {
-        dst[i] = rgb[3 * i];
-        dst[plane + i] = rgb[3 * i + 1];
-        dst[2 * plane + i] = rgb[3 * i + 2];
+        unsigned a = rgba[4 * i + 3];
+        for (int c = 0; c < IMG_C; c++)
+            dst[c * plane + i] = (uint8_t)((rgba[4 * i + c] * a + 127) / 255);
     }
     return 0;
 }

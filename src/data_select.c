@@ -31,10 +31,46 @@ static int load_cifar(const options_t *o, dataset_t *train, dataset_t *test, cha
     return cifar10_load(dir, train, test, e);
 }
 
+static int load_cifar100(const options_t *o, run_data_t *d, dataset_t *train,
+                         dataset_t *test, err_t *e)
+{
+    char dir[1024];
+    if (o->data_dir[0])
+        snprintf(dir, sizeof dir, "%s", o->data_dir);
+    else if (!cifar100_locate(dir, sizeof dir))
+        return err_set(e, "CIFAR-100 not found in $MSCNN_DATA, ./data/cifar-100-binary or "
+                          "$XDG_CACHE_HOME/mscnn/cifar-100-binary; get it with "
+                          "'data/fetch-cifar100.sh' or pass --data_dir DIR");
+    int coarse = !strcmp(o->cifar100_labels, "coarse");
+    if (cifar100_load(dir, coarse, train, test, e))
+        return -1;
+    snprintf(d->name, sizeof d->name, "cifar100");
+    snprintf(d->description, sizeof d->description, "CIFAR-100 (%s labels) from %s",
+             coarse ? "20 coarse" : "100 fine", dir);
+    return 0;
+}
+
+static int load_folder(const options_t *o, run_data_t *d, dataset_t *train, dataset_t *test,
+                       err_t *e)
+{
+    if (!o->data_dir[0])
+        return err_set(e, "--dataset folder needs --data_dir ROOT (a tree ROOT/<class>/*.png)");
+    if (folder_load(o->data_dir, o->seed, train, test, e))
+        return -1;
+    snprintf(d->name, sizeof d->name, "folder");
+    snprintf(d->description, sizeof d->description, "PNG folder %s (%d classes)", o->data_dir,
+             train->k);
+    return 0;
+}
+
 static int load_full(const options_t *o, run_data_t *d, dataset_t *train, dataset_t *test,
                      err_t *e)
 {
     char dir[1024];
+    if (!strcmp(o->dataset, "cifar100"))
+        return load_cifar100(o, d, train, test, e);
+    if (!strcmp(o->dataset, "folder"))
+        return load_folder(o, d, train, test, e);
     int want_cifar = !strcmp(o->dataset, "cifar10") ||
                      (!strcmp(o->dataset, "auto") && (o->data_dir[0] || cifar10_locate(dir, sizeof dir)));
     if (want_cifar) {
@@ -54,7 +90,24 @@ static int load_full(const options_t *o, run_data_t *d, dataset_t *train, datase
     return 0;
 }
 
-int run_data_load(const options_t *o, uint64_t split_seed, run_data_t *d, err_t *e)
+/* Splits src three ways into d (see data_select.h); src is consumed. */
+static int split_three(const options_t *o, uint64_t seed, double holdout, dataset_t *src,
+                       run_data_t *d, err_t *e)
+{
+    int nval = o->light_mode ? o->val_light : (int)lround(o->val_fraction * src->n);
+    int njudge = (int)lround(holdout * (src->n - nval));
+    if (nval + njudge + src->k > src->n)
+        return err_set(e, "validation (%d) and judge (%d) splits leave too few training "
+                          "images (have %d)", nval, njudge, src->n);
+    dataset_t rest;
+    dataset_split_stratified(src, nval, seed, &rest, &d->val);
+    dataset_split_stratified(&rest, njudge, seed + 1, &d->train, &d->judge);
+    dataset_free(&rest);
+    return 0;
+}
+
+int run_data_load(const options_t *o, uint64_t split_seed, double judge_holdout,
+                  run_data_t *d, err_t *e)
 {
     memset(d, 0, sizeof *d);
     dataset_t train = {0}, test = {0};
@@ -69,23 +122,24 @@ int run_data_load(const options_t *o, uint64_t split_seed, run_data_t *d, err_t 
         train = small_train;
         test = small_test;
     }
-    int nval = o->light_mode ? o->val_light : (int)lround(o->val_fraction * train.n);
-    if (nval >= train.n)
-        return err_set(e, "validation split of %d leaves no training images (have %d)", nval,
-                       train.n);
-    dataset_split_stratified(&train, nval, split_seed, &d->train, &d->val);
+    int rc = split_three(o, split_seed, judge_holdout, &train, d, e);
     dataset_free(&train);
     d->test = test;
+    if (rc) {
+        run_data_free(d);
+        return -1;
+    }
     size_t len = strlen(d->description);
     snprintf(d->description + len, sizeof d->description - len,
-             "%s: %d train, %d validation, %d test images", o->light_mode ? ", light mode" : "",
-             d->train.n, d->val.n, d->test.n);
+             "%s: %d train, %d judge, %d validation, %d test images",
+             o->light_mode ? ", light mode" : "", d->train.n, d->judge.n, d->val.n, d->test.n);
     return 0;
 }
 
 void run_data_free(run_data_t *d)
 {
     dataset_free(&d->train);
+    dataset_free(&d->judge);
     dataset_free(&d->val);
     dataset_free(&d->test);
 }

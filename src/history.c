@@ -91,3 +91,78 @@ void history_close(history_t *h)
         fclose(h->fp);
     h->fp = NULL;
 }
+
+typedef struct {
+    const char *const *want;
+    int nwant;
+    int map[512];          /* column index -> wanted index, or -1 */
+    int col, row, ncols;   /* parse position; row 0 is the header */
+    double **cols;
+    int cap;
+} reader_t;
+
+static void on_field(void *s, size_t len, void *user)
+{
+    reader_t *r = user;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1),
+             (const char *)s);
+    if (r->col < 512 && r->row == 0) {
+        r->map[r->col] = -1;
+        for (int j = 0; j < r->nwant; j++)
+            if (!strcmp(buf, r->want[j]))
+                r->map[r->col] = j;
+    } else if (r->col < r->ncols && r->map[r->col] >= 0) {
+        char *end;
+        double v = strtod(buf, &end);
+        r->cols[r->map[r->col]][r->row - 1] = *end || end == buf ? NAN : v;
+    }
+    r->col++;
+}
+
+static void on_row(int c, void *user)
+{
+    (void)c;
+    reader_t *r = user;
+    if (r->row == 0)
+        r->ncols = r->col < 512 ? r->col : 512;
+    r->row++;
+    r->col = 0;
+    if (r->row > r->cap) {
+        int old = r->cap;
+        r->cap = r->cap ? 2 * r->cap : 64;
+        for (int j = 0; j < r->nwant; j++) {
+            r->cols[j] = xrealloc(r->cols[j], sizeof(double) * r->cap);
+            for (int i = old; i < r->cap; i++)
+                r->cols[j][i] = NAN;
+        }
+    }
+}
+
+int history_read(const char *path, const char *const *want, int nwant, double **cols,
+                 int *rows, err_t *e)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return err_set(e, "%s: cannot open: %s", path, strerror(errno));
+    reader_t r = {.want = want, .nwant = nwant, .cols = cols};
+    for (int j = 0; j < nwant; j++)
+        cols[j] = NULL;
+    on_row(0, &r); /* allocate */
+    r.row = 0;
+    struct csv_parser p;
+    csv_init(&p, 0);
+    char buf[8192];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+        if (csv_parse(&p, buf, n, on_field, on_row, &r) != n) {
+            rc = err_set(e, "%s: not valid CSV: %s", path, csv_strerror(csv_error(&p)));
+            break;
+        }
+    csv_fini(&p, on_field, on_row, &r);
+    csv_free(&p);
+    fclose(fp);
+    *rows = r.row > 0 ? r.row - 1 : 0;
+    return rc;
+}

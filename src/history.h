@@ -22,4 +22,10 @@ int history_open(history_t *h, const char *dir, const char *const *cols, int nco
 int history_write(history_t *h, const double *vals, err_t *e);
 void history_close(history_t *h);
 
+/* Reads the columns named want[0..nwant) of a history.csv (parsed with
+ * libcsv). cols[j] gets a malloc'd array of *rows values (NaN where a cell
+ * is not a number; a missing column is all NaN). Free each cols[j]. */
+int history_read(const char *path, const char *const *want, int nwant, double **cols,
+                 int *rows, err_t *e);
+
 #endif

@@ -77,7 +77,7 @@ void metrics_rc_curve(int n, const int *y, const int *p, const double *kappa,
 /* AUROC of score for telling Stage 1 hits (positive) from errors (negative),
  * identical to sklearn.metrics.roc_auc_score(p == y, score): the Mann-Whitney
  * statistic with average ranks (a tie counts 1/2). NaN when the samples hold
- * only hits or only errors (or n == 0). NaN scores are not allowed. */
+ * only hits or only errors (or n == 0), and NaN when any score is NaN. */
 double metrics_auroc(int n, const int *y, const int *p, const double *score);
 
 /* The same per category: auroc[c] over the samples with p == c (NaN where
@@ -93,7 +93,9 @@ typedef struct {
 } metrics_prf_t;
 
 /* Numerically the same as sklearn's classification_report(t, o,
- * labels=range(K+1), zero_division=0, output_dict=True). */
+ * labels=range(K+1), zero_division=0, output_dict=True); t and o hold
+ * values in 0..K (metrics_targets / metrics_outputs). F1 is 2tp / (true +
+ * predicted), as sklearn computes it. */
 typedef struct {
     int nclass;         /* K + 1 */
     metrics_prf_t *cls; /* nclass entries, owned (metrics_report_free) */

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "dataset.h"
-#include "net.h"
+#include "model.h"
 #include "util.h"
 
 #define MODEL_FORMAT_VERSION 1
@@ -30,16 +30,20 @@ typedef struct {
     float mean[3], std[3]; /* input normalisation */
     int epoch;             /* completed epochs */
     int64_t step;          /* completed optimizer steps */
-    uint64_t split_seed;   /* seed of the validation split it trained with */
+    uint64_t split_seed;   /* seed of the validation and judge splits */
+    double judge_holdout;  /* fraction of training images held out for judges */
     rng_t rng;             /* trainer RNG after the last completed epoch */
+    double tau[DATASET_MAX_CLASSES];   /* per-category thresholds */
+    int trainable[DATASET_MAX_CLASSES]; /* judge trainable flags */
+    char tuned_by[96];     /* how tau was chosen: "threshold", "accuracy", ... */
 } model_meta_t;
 
-int model_save(const char *dir, const net_t *net, const model_meta_t *m, err_t *e);
+int model_save(const char *dir, const model_t *model, const model_meta_t *m, err_t *e);
 
 /* Reads <dir>/model.ini only (to learn what net to build). */
 int model_load_meta(const char *dir, model_meta_t *m, err_t *e);
-/* Fills a net built from that meta with weights (and velocity, step,
+/* Fills a model built from that meta with weights (and velocity, step,
  * epoch and RNG state into m). */
-int model_load_weights(const char *dir, net_t *net, model_meta_t *m, err_t *e);
+int model_load_weights(const char *dir, model_t *model, model_meta_t *m, err_t *e);
 
 #endif

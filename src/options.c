@@ -34,7 +34,7 @@
 
 /* ---- the settings table ------------------------------------------------ */
 
-typedef enum { K_INT, K_U64, K_FLOAT, K_BOOL, K_PATH, K_CHOICE } kind_t;
+typedef enum { K_INT, K_U64, K_FLOAT, K_BOOL, K_PATH, K_TEXT, K_CHOICE } kind_t;
 
 /* Float bounds: B_OPEN_LO makes the lower bound exclusive, B_OPEN_HI the
  * upper one. */
@@ -53,7 +53,9 @@ typedef struct {
     const char *const *choices; /* K_CHOICE: NULL-terminated */
 } setting_t;
 
-static const char *const dataset_names[] = {"auto", "cifar10", "synth", NULL};
+static const char *const dataset_names[] = {"auto", "cifar10", "cifar100", "folder", "synth",
+                                             NULL};
+static const char *const label_names[] = {"fine", "coarse", NULL};
 /* The architectures the model code knows; add new ones here. */
 static const char *const arch_names[] = {"basic", NULL};
 static const char *const schedule_names[] = {"constant", "linear", "cosine", NULL};
@@ -64,6 +66,7 @@ static const char *const schedule_names[] = {"constant", "linear", "cosine", NUL
 #define FLT(sec, key, f, lo, hi, b) {sec, key, K_FLOAT, FIELD(f), 0, 0, lo, hi, b, 0, NULL}
 #define BOOL(sec, key, f) {sec, key, K_BOOL, FIELD(f), 0, 0, 0, 0, 0, 0, NULL}
 #define PATH(sec, key, f, empty) {sec, key, K_PATH, FIELD(f), 0, 0, 0, 0, 0, empty, NULL}
+#define TEXT(sec, key, f) {sec, key, K_TEXT, FIELD(f), 0, 0, 0, 0, 0, 1, NULL}
 #define CHOICE(sec, key, f, names) {sec, key, K_CHOICE, FIELD(f), 0, 0, 0, 0, 0, 0, names}
 
 static const setting_t settings[] = {
@@ -76,6 +79,7 @@ static const setting_t settings[] = {
 
     CHOICE("data", "dataset", dataset, dataset_names),
     PATH("data", "data_dir", data_dir, 1),
+    CHOICE("data", "cifar100_labels", cifar100_labels, label_names),
     BOOL("data", "light_mode", light_mode),
     FLT("data", "val_fraction", val_fraction, 0.0, 0.9, 0),
     INT("data", "val_light", val_light, 0, 100000),
@@ -94,10 +98,20 @@ static const setting_t settings[] = {
     FLT("train", "label_smoothing", label_smoothing, 0.0, 1.0, B_OPEN_HI),
     FLT("train", "warmup_epochs", warmup_epochs, 0.0, 1000.0, 0),
     CHOICE("train", "lr_schedule", lr_schedule, schedule_names),
+
+    BOOL("stage2", "stage2_only", stage2_only),
+    TEXT("stage2", "stage2_categories", stage2_categories),
+    FLT("stage2", "threshold", threshold, 0.0, 1.0, 0),
+    TEXT("stage2", "tune_threshold", tune_threshold),
+    BOOL("stage2", "per_category", per_category),
+    FLT("stage2", "judge_holdout", judge_holdout, 0.0, 0.5, B_OPEN_LO),
+    INT("stage2", "judge_batch_size", judge_batch_size, 1, 65536),
+    FLT("stage2", "judge_lr", judge_lr, 0.0, 10.0, B_OPEN_LO),
+    PATH("run", "predictions", predictions, 1),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
-static const char *const sections[] = {"run", "data", "train", NULL};
+static const char *const sections[] = {"run", "data", "train", "stage2", NULL};
 
 void options_defaults(options_t *o)
 {
@@ -112,6 +126,7 @@ void options_defaults(options_t *o)
 
     snprintf(o->dataset, sizeof o->dataset, "%s", "auto");
     o->data_dir[0] = '\0';
+    snprintf(o->cifar100_labels, sizeof o->cifar100_labels, "%s", "fine");
     o->light_mode = 0;
     o->val_fraction = 0.1;
     o->val_light = 500;
@@ -130,6 +145,16 @@ void options_defaults(options_t *o)
     o->label_smoothing = 0.0;
     o->warmup_epochs = 1.0;
     snprintf(o->lr_schedule, sizeof o->lr_schedule, "%s", "linear");
+
+    o->stage2_only = 0;
+    o->stage2_categories[0] = '\0';
+    o->threshold = 0.7;
+    o->tune_threshold[0] = '\0';
+    o->per_category = 0;
+    o->judge_holdout = 0.1;
+    o->judge_batch_size = 64;
+    o->judge_lr = 0.01;
+    o->predictions[0] = '\0';
 }
 
 static const setting_t *find_setting(const char *section, const char *key)
@@ -190,6 +215,9 @@ static void describe(const setting_t *s, char *buf, size_t len)
                  s->allow_empty ? "" : "non-empty ", s->size,
                  s->allow_empty ? " (empty for none)" : "");
         break;
+    case K_TEXT:
+        snprintf(buf, len, "a text shorter than %zu characters", s->size);
+        break;
     case K_CHOICE: {
         char names[256];
         join_or(names, sizeof names, s->choices, "", "");
@@ -238,7 +266,8 @@ static int set_value(options_t *o, const setting_t *s, const char *v)
         *(int *)field = x;
         return 0;
     }
-    case K_PATH: {
+    case K_PATH:
+    case K_TEXT: {
         size_t n = strlen(v);
         if ((n == 0 && !s->allow_empty) || n >= s->size)
             return -1;
@@ -256,6 +285,7 @@ static int set_value(options_t *o, const setting_t *s, const char *v)
     }
     return -1;
 }
+
 
 /* ---- INI file ------------------------------------------------------------ */
 
@@ -434,7 +464,9 @@ int options_load_ini(options_t *o, const char *path, err_t *e)
 enum {
     OPT_BATCH = 256, OPT_EPOCHS, OPT_BATCH_SIZE, OPT_LIGHT_MODE, OPT_LOAD_MODEL,
     OPT_SAVE_MODEL, OPT_CONFIG, OPT_DATA_DIR, OPT_DATASET, OPT_SEED, OPT_THREADS,
-    OPT_OUTPUT_DIR, OPT_ARCH, OPT_LR, OPT_HELP_L, OPT_VERSION_L
+    OPT_OUTPUT_DIR, OPT_ARCH, OPT_LR, OPT_HELP_L, OPT_VERSION_L, OPT_STAGE2_ONLY,
+    OPT_STAGE2_CATEGORIES, OPT_THRESHOLD, OPT_TUNE_THRESHOLD, OPT_PER_CATEGORY,
+    OPT_PREDICTIONS
 };
 
 static const struct option long_options[] = {
@@ -458,6 +490,16 @@ static const struct option long_options[] = {
     {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
     {"arch", required_argument, NULL, OPT_ARCH},
     {"lr", required_argument, NULL, OPT_LR},
+    {"stage2_only", no_argument, NULL, OPT_STAGE2_ONLY},
+    {"stage2-only", no_argument, NULL, OPT_STAGE2_ONLY},
+    {"stage2_categories", required_argument, NULL, OPT_STAGE2_CATEGORIES},
+    {"stage2-categories", required_argument, NULL, OPT_STAGE2_CATEGORIES},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"tune_threshold", required_argument, NULL, OPT_TUNE_THRESHOLD},
+    {"tune-threshold", required_argument, NULL, OPT_TUNE_THRESHOLD},
+    {"per_category", no_argument, NULL, OPT_PER_CATEGORY},
+    {"per-category", no_argument, NULL, OPT_PER_CATEGORY},
+    {"predictions", required_argument, NULL, OPT_PREDICTIONS},
     {"help", no_argument, NULL, OPT_HELP_L},
     {"version", no_argument, NULL, OPT_VERSION_L},
     {NULL, 0, NULL, 0},
@@ -473,6 +515,10 @@ static const setting_t *option_setting(int val)
         {OPT_SEED, "run", "seed"},            {OPT_THREADS, "run", "threads"},
         {OPT_OUTPUT_DIR, "run", "output_dir"}, {OPT_ARCH, "train", "arch"},
         {OPT_LR, "train", "lr"},
+        {OPT_STAGE2_CATEGORIES, "stage2", "stage2_categories"},
+        {OPT_THRESHOLD, "stage2", "threshold"},
+        {OPT_TUNE_THRESHOLD, "stage2", "tune_threshold"},
+        {OPT_PREDICTIONS, "run", "predictions"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].val == val)
@@ -625,6 +671,12 @@ static void scan_args(int argc, char **argv, options_t *o, scan_t *r, err_t *e)
         case OPT_LIGHT_MODE:
             o->light_mode = 1;
             break;
+        case OPT_STAGE2_ONLY:
+            o->stage2_only = 1;
+            break;
+        case OPT_PER_CATEGORY:
+            o->per_category = 1;
+            break;
         default: {
             const setting_t *s = option_setting(c);
             if (!s) {
@@ -636,6 +688,8 @@ static void scan_args(int argc, char **argv, options_t *o, scan_t *r, err_t *e)
                 describe(s, what, sizeof what);
                 scan_fail(r, e, "%s: expected %s, got '%s'", flag, what, optarg);
             }
+            if (c == OPT_THRESHOLD)
+                o->threshold_given = 1;
             break;
         }
         }

@@ -25,6 +25,7 @@ typedef struct {
     /* [data] */
     char dataset[32];        /* "auto" (default), "cifar10", "synth" */
     char data_dir[1024];     /* --data_dir, "" = search */
+    char cifar100_labels[8]; /* "fine" (100 classes) or "coarse" (20) */
     int light_mode;          /* --light_mode */
     double val_fraction;     /* 0.1; light mode uses val_light (500) */
     int val_light;           /* 500 */
@@ -43,6 +44,19 @@ typedef struct {
     double label_smoothing;  /* 0 */
     double warmup_epochs;    /* linear warm-up length in epochs */
     char lr_schedule[16];    /* "constant", "linear" (decay to 0), "cosine" */
+
+    /* [stage2] */
+    int stage2_only;         /* --stage2_only: Stage 1 frozen */
+    char stage2_categories[1024]; /* --stage2_categories: "" = all */
+    double threshold;        /* --threshold tau, 0.7 */
+    int threshold_given;     /* --threshold was on the command line: it overrides
+                                the thresholds saved in a loaded model */
+    char tune_threshold[64]; /* --tune_threshold SPEC, "" = none */
+    int per_category;        /* --per_category: tune one tau per category */
+    double judge_holdout;    /* fraction of training images only judges see */
+    int judge_batch_size;    /* 64 */
+    double judge_lr;         /* 0.01 */
+    char predictions[1024];  /* --predictions FILE, "" = none */
 } options_t;
 
 void options_defaults(options_t *o);

@@ -10,8 +10,7 @@
  *
  * Ownership: the functions only read the caller's arrays and strings during
  * the call and keep no pointer to them; they allocate nothing that outlives
- * the call and use no global state (safe to call from several threads on
- * different paths).
+ * the call and keep no state of their own between calls.
  *
  * Missing values: NaN (or +-Inf) entries in any series are skipped; a line
  * is broken across them. */

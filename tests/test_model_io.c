@@ -14,17 +14,37 @@
 
 static char tmpdir[] = "/tmp/mscnn-test-model-XXXXXX";
 
-static net_t *make_net(backend_t *be, uint64_t seed)
+static model_t *make_model(backend_t *be, uint64_t seed)
 {
     err_t e;
-    net_spec_t spec = {.arch = "basic", .prefix = "stage1.", .k = 10, .in_c = 3, .in_h = 32,
-                       .in_w = 32, .max_batch = 4};
-    net_t *net = net_new(be, &spec, &e);
-    CHECK(net != NULL, "net_new: %s", e.msg);
-    net_init(net, seed);
-    for (size_t i = 0; i < net->total; i++) /* make velocity non-trivial */
-        net->velocity[i] = (float)i * 1e-6f;
-    return net;
+    model_t *m = model_new(be, "basic", 10, 4, &e);
+    CHECK(m != NULL, "model_new: %s", e.msg);
+    model_init(m, seed);
+    for (size_t i = 0; i < m->stage1->total; i++) /* make velocity non-trivial */
+        m->stage1->velocity[i] = (float)i * 1e-6f;
+    for (size_t i = 0; i < m->judge->total * 10; i++)
+        m->judge_velocity[i] = (float)i * 1e-7f;
+    return m;
+}
+
+/* Every parameter and momentum of Stage 1 and all judges equal. */
+static void check_same(const model_t *a, const model_t *b)
+{
+    const net_t *nets[2] = {a->stage1, a->judge};
+    for (int w = 0; w < 2; w++)
+        for (int i = 0; i < nets[w]->nparams; i++) {
+            const param_t *p = &nets[w]->params[i];
+            for (int c = 0; c < (w ? 10 : 1); c++) {
+                const float *da = w ? model_judge_data(a, c) : a->stage1->data;
+                const float *db = w ? model_judge_data(b, c) : b->stage1->data;
+                const float *va = w ? model_judge_velocity(a, c) : a->stage1->velocity;
+                const float *vb = w ? model_judge_velocity(b, c) : b->stage1->velocity;
+                CHECK(!memcmp(da + p->offset, db + p->offset, p->count * sizeof(float)),
+                      "%s (judge %d) weights identical", p->name, c);
+                CHECK(!memcmp(va + p->offset, vb + p->offset, p->count * sizeof(float)),
+                      "%s (judge %d) momentum identical", p->name, c);
+            }
+        }
 }
 
 static void fill_meta(model_meta_t *m)
@@ -39,6 +59,12 @@ static void fill_meta(model_meta_t *m)
         m->mean[i] = 0.1f * (float)(i + 1), m->std[i] = 0.2f + 0.01f * (float)i;
     m->epoch = 3;
     m->step = 4242;
+    m->judge_holdout = 0.125;
+    for (int c = 0; c < 10; c++) {
+        m->tau[c] = 0.5 + 0.01 * c;
+        m->trainable[c] = c % 3 != 0;
+    }
+    strcpy(m->tuned_by, "coverage=0.9");
     rng_seed(&m->rng, 99);
 }
 
@@ -51,7 +77,7 @@ static void test_round_trip(backend_t *be)
 {
     char dir[256], path[300];
     snprintf(dir, sizeof dir, "%s/m", tmpdir);
-    net_t *a = make_net(be, 1), *b = make_net(be, 2);
+    model_t *a = make_model(be, 1), *b = make_model(be, 2);
     model_meta_t ma, mb;
     err_t e = {{0}};
     fill_meta(&ma);
@@ -59,16 +85,14 @@ static void test_round_trip(backend_t *be)
     CHECK(model_save(dir, a, &ma, &e) == 0, "save over an existing model: %s", e.msg);
     CHECK(model_load_meta(dir, &mb, &e) == 0, "load meta: %s", e.msg);
     CHECK(model_load_weights(dir, b, &mb, &e) == 0, "load weights: %s", e.msg);
-    CHECK(!memcmp(a->data, b->data, a->total * sizeof(float)), "weights bit-identical");
-    for (int i = 0; i < a->nparams; i++) {
-        const param_t *p = &a->params[i];
-        CHECK(!memcmp(a->velocity + p->offset, b->velocity + p->offset, p->count * sizeof(float)),
-              "velocity of %s identical", p->name);
-    }
+    check_same(a, b);
     CHECK(mb.epoch == 3 && mb.step == 4242, "epoch %d step %lld", mb.epoch, (long long)mb.step);
     CHECK(!memcmp(&ma.rng, &mb.rng, sizeof ma.rng), "rng state restored");
     CHECK(!strcmp(mb.class_names[9], "class9") && mb.k == 10, "class names");
     CHECK(ma.mean[2] == mb.mean[2] && ma.std[1] == mb.std[1], "normalisation exact");
+    CHECK(mb.tau[7] == ma.tau[7] && mb.trainable[3] == 0 && mb.trainable[4] == 1,
+          "thresholds and trainable flags");
+    CHECK(mb.judge_holdout == 0.125 && !strcmp(mb.tuned_by, "coverage=0.9"), "stage2 meta");
 
     /* a truncated weight file is refused, names the file, changes nothing */
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
@@ -92,8 +116,8 @@ static void test_round_trip(backend_t *be)
           "unknown key named: %s", e.msg);
     CHECK(model_load_meta(tmpdir, &mb, &e) != 0 && strstr(e.msg, "model.ini"),
           "a directory without a model: %s", e.msg);
-    net_free(a);
-    net_free(b);
+    model_free(a);
+    model_free(b);
 }
 
 static void test_refuse_foreign_dir(backend_t *be)
@@ -105,7 +129,7 @@ static void test_refuse_foreign_dir(backend_t *be)
     FILE *fp = fopen(path, "w");
     fputs("keep me\n", fp);
     fclose(fp);
-    net_t *a = make_net(be, 1);
+    model_t *a = make_model(be, 1);
     model_meta_t m;
     fill_meta(&m);
     err_t e = {{0}};
@@ -114,7 +138,7 @@ static void test_refuse_foreign_dir(backend_t *be)
     CHECK(access(path, F_OK) == 0, "the user's file is still there");
     unlink(path);
     rmdir(dir);
-    net_free(a);
+    model_free(a);
 }
 
 typedef struct {

@@ -79,6 +79,9 @@ static void check_equal(const options_t *a, const options_t *b, const char *what
     EQ_S(arch); EQ_I(epochs); EQ_I(batch_size); EQ_D(lr); EQ_D(momentum);
     EQ_I(nesterov); EQ_D(weight_decay); EQ_D(label_smoothing); EQ_D(warmup_epochs);
     EQ_S(lr_schedule);
+    EQ_I(stage2_only); EQ_S(stage2_categories); EQ_D(threshold); EQ_S(tune_threshold);
+    EQ_I(per_category); EQ_D(judge_holdout); EQ_I(judge_batch_size); EQ_D(judge_lr);
+    EQ_S(predictions); EQ_I(threshold_given); EQ_S(cifar100_labels);
 #undef EQ_I
 #undef EQ_D
 #undef EQ_S
@@ -197,7 +200,7 @@ static void test_bad_args(void)
     bad("unexpected argument 'xyz'", NULL, "--batch", "xyz", "--epochs", "3", NULL);
     bad("unexpected argument '--epochs'", NULL, "--", "--epochs", "3", NULL);
     bad("unexpected argument '-'", NULL, "-", NULL);
-    bad("--dataset: expected one of auto, cifar10 or synth, got 'mnist'", NULL,
+    bad("--dataset: expected one of auto, cifar10, cifar100, folder or synth, got 'mnist'", NULL,
         "--dataset", "mnist", NULL);
     bad("--arch: expected basic, got 'resnet'", NULL, "--arch", "resnet", NULL);
     bad("--lr: expected a number greater than 0 and at most 10, got '0'", NULL, "--lr", "0", NULL);
@@ -359,7 +362,7 @@ static void bad_ini(const char *text, int line, const char *want)
 
 static void test_bad_ini(void)
 {
-    bad_ini("[run]\nseed = 1\n\n[model]\nx = 1\n", 4, "[model]: unknown section; expected [run], [data] or [train]");
+    bad_ini("[run]\nseed = 1\n\n[model]\nx = 1\n", 4, "[model]: unknown section; expected [run], [data], [train] or [stage2]");
     bad_ini("[run]\nseed = 1\n[model]\n", 3, "unknown section");
     bad_ini("; top\n\n[train]\nepochs = 5\nepoch = 5\n", 5,
             "[train] epoch = 5: unknown key 'epoch'; expected one of arch, epochs");
@@ -374,7 +377,7 @@ static void test_bad_ini(void)
     bad_ini("[data]\nval_fraction = 0.95\n", 2, "expected a number from 0 to 0.9");
     bad_ini("[data]\nsynth_train = 9\n", 2, "expected a whole number from 10 to 1000000");
     bad_ini("[data]\ncrop_pad = 17\n", 2, "expected a whole number from 0 to 16");
-    bad_ini("[data]\ndataset = \n", 2, "[data] dataset = : expected one of auto, cifar10 or synth");
+    bad_ini("[data]\ndataset = \n", 2, "[data] dataset = : expected one of auto, cifar10, cifar100, folder or synth");
     bad_ini("[run]\noutput_dir =\n", 2, "[run] output_dir = : expected a non-empty path");
     bad_ini("[run]\nseed = -3\n", 2, "expected a whole number from 0 to 18446744073709551615");
     bad_ini("; settings\nepochs = 5\n[train]\n", 2, "epochs = 5: key outside any section");
@@ -429,6 +432,10 @@ static void test_shipped_ini(void)
     o.synth_train = 11; o.synth_test = 11; strcpy(o.arch, "x"); o.epochs = 1;
     o.batch_size = 1; o.lr = 1; o.momentum = 0; o.nesterov = 0; o.weight_decay = 0.1;
     o.label_smoothing = 0.5; o.warmup_epochs = 3; strcpy(o.lr_schedule, "cosine");
+    o.stage2_only = 1; strcpy(o.stage2_categories, "x"); o.threshold = 0.1;
+    strcpy(o.tune_threshold, "x"); o.per_category = 1; o.judge_holdout = 0.3;
+    o.judge_batch_size = 3; o.judge_lr = 1; strcpy(o.predictions, "x");
+    strcpy(o.cifar100_labels, "coarse");
     int rc = options_load_ini(&o, path, &e);
     CHECK(rc == 0, "%s: %s", path, e.msg);
     if (rc == 0)

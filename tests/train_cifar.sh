@@ -13,8 +13,8 @@ run_mscnn "$T/o" "$T/e" --batch --light_mode --epochs 2 --data_dir "$data" \
     --output_dir "$T/out" --save_model "$T/m"
 expect "light-mode training exits 0 (got $rc): $(tail -n 3 "$T/e")" [ "$rc" -eq 0 ]
 expect "two epoch lines" [ "$(grep -c '^Epoch [12]/2: Loss ' "$T/e")" -eq 2 ]
-expect "light mode sizes: 4500 train, 500 validation, 1000 test" \
-    grep_in "$T/e" "4500 train, 500 validation, 1000 test"
+expect "light mode sizes: 4050 train, 450 judge, 500 validation, 1000 test" \
+    grep_in "$T/e" "4050 train, 450 judge, 500 validation, 1000 test"
 expect "history.csv has 2 rows" [ "$(wc -l <"$T/out/history.csv")" -eq 3 ]
 acc=$(accuracy_of "$T/o")
 expect "accuracy $acc% beats chance (10%)" awk "BEGIN { exit !($acc > 20) }"

@@ -132,7 +132,8 @@ typedef struct {
     int help_cols, help_col_w, help_rows, help_scroll_max; /* R9 */
 } ui_layout_t;
 
-/* Fills *out for in (all of *out is written; negative counts read as 0). */
+/* Fills *out for in (all of *out is written; negative counts read as 0,
+ * an unknown view lays out the dashboard). */
 void ui_layout(const ui_layout_in_t *in, ui_layout_t *out);
 
 /* R5 on its own: splits r into the loss and accuracy rectangles (an unused
