@@ -206,6 +206,7 @@ void session_close(session_t *s)
     backend_free(s->be);
     run_data_free(&s->data);
     scored_free(&s->val);
+    free(s->history);
     free(s->order);
     afree(s->pool_x);
     afree(s->pool_probs);

@@ -69,6 +69,8 @@ typedef struct {
     epoch_stats_t live;         /* the epoch in progress */
     epoch_stats_t last;         /* the last completed epoch */
     scored_t val;               /* validation scores of the last epoch */
+    epoch_stats_t *history;     /* every epoch completed in this session */
+    int nhistory;
     /* epoch state */
     int *order;                 /* shuffled indices of the split in use */
     double t0;
@@ -110,6 +112,13 @@ int parse_categories(const char *spec, char class_names[][MODEL_NAME_LEN], int k
                      int *trainable, err_t *e);
 
 int session_save(session_t *s, err_t *e);
+
+/* Commands a front end may give between steps. A judge whose flag is
+ * cleared stops training at its next mini-batch. */
+void session_set_trainable(session_t *s, int c, int on);
+/* Ends the epochs planned so far after the current epoch; then `epochs`
+ * more epochs train the judges only (Stage 1 frozen). */
+void session_retrain_judges(session_t *s, int epochs);
 
 /* Internal to the session files. */
 int session_history_row(session_t *s, err_t *e);

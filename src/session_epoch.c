@@ -203,20 +203,27 @@ static void summarise_judges(session_t *s)
     s->live.j_acc = seen ? (double)correct / seen : NAN;
 }
 
+/* One planned judge mini-batch (skipped when its judge was switched off
+ * since the plan was made). */
+static void train_planned_batch(session_t *s, const int *plan)
+{
+    int c = plan[0], b = plan[2], correct = 0;
+    if (!s->meta.trainable[c])
+        return;
+    gather_pool(s, s->plan_idx + plan[1], b);
+    double loss = judge_step(&s->tr, c, s->gather_x, s->gather_probs, s->gather_right, b,
+                             (float)s->live.judge_lr, 1, NULL, &correct);
+    s->judge_loss_sum[c] += loss;
+    s->judge_correct[c] += correct;
+    s->judge_seen[c] += b;
+    summarise_judges(s);
+    update_clock(s, s->stage1_frozen ? s->data.judge.n : s->s1_seen);
+}
+
 static void step_judges(session_t *s)
 {
-    if (s->live.steps > 0) {
-        const int *p = s->plan + 3 * s->live.step;
-        int c = p[0], b = p[2], correct = 0;
-        gather_pool(s, s->plan_idx + p[1], b);
-        double loss = judge_step(&s->tr, c, s->gather_x, s->gather_probs, s->gather_right, b,
-                                 (float)s->live.judge_lr, 1, NULL, &correct);
-        s->judge_loss_sum[c] += loss;
-        s->judge_correct[c] += correct;
-        s->judge_seen[c] += b;
-        summarise_judges(s);
-        update_clock(s, s->stage1_frozen ? s->data.judge.n : s->s1_seen);
-    }
+    if (s->live.steps > 0)
+        train_planned_batch(s, s->plan + 3 * s->live.step);
     if (s->live.steps == 0 || ++s->live.step == s->live.steps) {
         summarise_judges(s);
         scored_free(&s->val);
@@ -260,6 +267,8 @@ static int end_epoch(session_t *s, err_t *e)
     s->meta.epoch++;
     s->last = s->live;
     s->last.phase = PHASE_IDLE;
+    s->history = xrealloc(s->history, sizeof *s->history * (s->nhistory + 1));
+    s->history[s->nhistory++] = s->last;
     s->epoch_open = 0;
     s->just_finished = 1;
     if (session_history_row(s, e) || session_save(s, e))
@@ -320,3 +329,16 @@ int session_step(session_t *s, err_t *e)
 }
 
 int session_epoch_done(const session_t *s) { return s->just_finished; }
+
+void session_set_trainable(session_t *s, int c, int on)
+{
+    if (c >= 0 && c < s->meta.k)
+        s->meta.trainable[c] = on != 0;
+}
+
+void session_retrain_judges(session_t *s, int epochs)
+{
+    int planned_end = s->meta.epoch + (s->epoch_open ? 1 : 0);
+    s->stage1_frozen = 1;
+    s->run_epochs = planned_end - s->start_epoch + epochs;
+}
