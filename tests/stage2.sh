@@ -1,0 +1,62 @@
+#!/bin/sh
+# Stage 2 on synth: --stage2_only and --stage2_categories train exactly the
+# chosen judges (every other tensor bit-identical), the Training Status
+# Summary, --stage2_only continuing from --save_model, and the category
+# list errors (exit 2, listing the valid names).
+. "${MSCNN_SRCDIR:-.}/tests/lib.sh"
+ST_DIFF=${MSCNN_ST_DIFF:?run through make check}
+
+cat >"$T/small.ini" <<'INI'
+[data]
+dataset = synth
+synth_train = 1500
+synth_test = 300
+INI
+base="--batch -c $T/small.ini --threads 2"
+
+# shellcheck disable=SC2086
+run_mscnn "$T/o" "$T/e" $base --epochs 1 --output_dir "$T/out" --save_model "$T/m1"
+expect "full training exits 0 (got $rc): $(tail -n 2 "$T/e")" [ "$rc" -eq 0 ]
+expect "full mode lists every judge as trainable" grep_in "$T/e" "Trainable judges: stripes_h, stripes_v"
+
+# Only the judges of checker (6) and gradient (7) may change.
+# shellcheck disable=SC2086
+run_mscnn "$T/o" "$T/e" $base --stage2_only --stage2_categories checker,7 --load_model "$T/m1" \
+    --save_model "$T/m2" --epochs 1 --output_dir "$T/out2"
+expect "--stage2_only exits 0 (got $rc): $(tail -n 2 "$T/e")" [ "$rc" -eq 0 ]
+expect "the summary marks Stage 1 frozen" grep -q 'Stage 1 .*frozen' "$T/e"
+expect "the summary marks checker trainable" grep -q "checker .*trainable" "$T/e"
+expect "the summary marks cross frozen" grep -q 'cross .*frozen' "$T/e"
+expect "it names the trainable judges" grep_in "$T/e" "Trainable judges: checker, gradient"
+expect "the epoch line says Stage 1 is frozen" grep -q '^Epoch 2/2: Stage 1 frozen' "$T/e"
+"$ST_DIFF" "$T/m1/model.safetensors" "$T/m2/model.safetensors" >"$T/changed"
+expect "st_diff reads both models" [ $? -eq 0 ]
+expect "some tensors of judge 6 changed" grep -q '^judge\.6\.' "$T/changed"
+expect "some tensors of judge 7 changed" grep -q '^judge\.7\.' "$T/changed"
+expect "nothing else changed: $(grep -v '^judge\.[67]\.' "$T/changed" | head -3)" \
+    [ -z "$(grep -v '^judge\.[67]\.' "$T/changed")" ]
+expect "model.ini records the flags" grep -q '^trainable = 0$' "$T/m2/model.ini"
+
+# --stage2_only without --load_model continues from --save_model.
+# shellcheck disable=SC2086
+run_mscnn "$T/o" "$T/e" $base --stage2_only --save_model "$T/m2" --epochs 1 --output_dir "$T/out2"
+expect "--stage2_only continues from --save_model (got $rc)" [ "$rc" -eq 0 ]
+expect "it resumed after epoch 2" grep_in "$T/e" "Resuming after epoch 2"
+# shellcheck disable=SC2086
+run_mscnn "$T/o" "$T/e" $base --stage2_only --save_model "$T/none" --epochs 1
+expect "--stage2_only with no model exits 1 (got $rc)" [ "$rc" -eq 1 ]
+expect "it says there is no model: $(cat "$T/e")" grep_in "$T/e" "there is none at '$T/none'"
+
+bad_categories() { # LIST WANT
+    # shellcheck disable=SC2086
+    run_mscnn "$T/o" "$T/e" $base --load_model "$T/m1" --epochs 0 --stage2_categories "$1"
+    expect "--stage2_categories '$1' exits 2 (got $rc)" [ "$rc" -eq 2 ]
+    expect "'$1': message says '$2': $(cat "$T/e")" grep_in "$T/e" "$2"
+    expect "'$1': message lists the valid names" grep_in "$T/e" "9=dots"
+}
+bad_categories "disc,planes" "unknown category 'planes'"
+bad_categories "3,10" "unknown category '10'"
+bad_categories "disc,3" "category given twice: '3'"
+bad_categories "disc,,ring" "empty entry"
+bad_categories "," "empty entry"
+done_tests
