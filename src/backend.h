@@ -7,7 +7,8 @@
  * be->alloc() (host memory for CPU backends, device memory for GPU ones).
  *
  * Backends: "ref" (plain loops, the reference every other backend is tested
- * against) and "cpu" (the fast CPU backend). The model and training code
+ * against) and "cpu" (the fast CPU backend: oneDNN convolutions and GEMM,
+ * OpenMP kernels for the rest). The model and training code
  * only ever call through this table.
  */
 #ifndef MSCNN_BACKEND_H
@@ -51,6 +52,20 @@ struct backend {
                             const float *w, const float *dy, float *dx,
                             float *dw, float *db);
 
+    /* Convolution then max pool (window k, stride s, no padding), fused:
+     * y (n, cout, ph, pw) = maxpool(conv(x, w) + b) with ph = (oh - k) / s
+     * + 1. The conv output (n, cout, oh, ow) is not stored; argmax
+     * (n, cout, ph, pw) holds flat indices into it, as maxpool_forward's
+     * would. The backward takes dy (n, cout, ph, pw) and gives what
+     * conv2d_backward gives for the unpooled gradient. */
+    void (*conv2d_maxpool_forward)(backend_t *be, const conv_desc_t *d, int k, int s,
+                                   const float *x, const float *w, const float *b,
+                                   float *y, int32_t *argmax);
+    void (*conv2d_maxpool_backward)(backend_t *be, const conv_desc_t *d, int k, int s,
+                                    const float *x, const float *w,
+                                    const int32_t *argmax, const float *dy, float *dx,
+                                    float *dw, float *db);
+
     /* y (n, out) = x (n, in) . w^T (w is (out, in)) + b; b may be NULL */
     void (*linear_forward)(backend_t *be, int n, int in, int out, const float *x,
                            const float *w, const float *b, float *y);
@@ -89,6 +104,29 @@ struct backend {
      * backward: dx = dy * mask) */
     void (*mul)(backend_t *be, size_t count, const float *x, const float *mask,
                 float *y);
+    /* y = alpha * x (a fixed output scale; also its backward) */
+    void (*scale)(backend_t *be, size_t count, float alpha, const float *x,
+                  float *y);
+
+    /* Batch norm followed by exact GELU, fused: y = gelu(bn(x)), with the
+     * same statistics, running-stat updates and arguments as the bn_ ops.
+     * The normalised value bn(x) is not stored: the backward recomputes it
+     * from x, mean, invstd, gamma and beta, so it also takes beta. */
+    void (*bn_gelu_forward_train)(backend_t *be, int n, int c, int hw,
+                                  const float *x, const float *gamma,
+                                  const float *beta, float eps, float momentum,
+                                  float *running_mean, float *running_var,
+                                  float *mean, float *invstd, float *y);
+    void (*bn_gelu_forward_infer)(backend_t *be, int n, int c, int hw,
+                                  const float *x, const float *gamma,
+                                  const float *beta, float eps,
+                                  const float *running_mean,
+                                  const float *running_var, float *y);
+    void (*bn_gelu_backward)(backend_t *be, int n, int c, int hw, const float *x,
+                             const float *gamma, const float *beta,
+                             const float *mean, const float *invstd,
+                             const float *dy, float *dx, float *dgamma,
+                             float *dbeta);
 
     /* max pool, window k, stride s, no padding: oh = (h - k) / s + 1.
      * argmax (n, c, oh, ow) records the flat index into x of each max

@@ -217,6 +217,34 @@ static void ref_conv2d_backward(backend_t *be, const conv_desc_t *d, const float
         conv_input_grad(d, w, dy, dx);
 }
 
+/* conv then max pool through an unpooled (n, cout, oh, ow) temporary */
+static void ref_maxpool_forward(backend_t *be, int n, int c, int h, int w, int k,
+                                int s, const float *x, float *y, int32_t *argmax);
+static void ref_maxpool_backward(backend_t *be, int n, int c, int h, int w, int k,
+                                 int s, const int32_t *argmax, const float *dy,
+                                 float *dx);
+
+static void ref_conv2d_maxpool_forward(backend_t *be, const conv_desc_t *d, int k, int s,
+                                       const float *x, const float *w, const float *b,
+                                       float *y, int32_t *argmax)
+{
+    float *conv = afloat((size_t)d->n * d->cout * d->oh * d->ow);
+    ref_conv2d_forward(be, d, x, w, b, conv);
+    ref_maxpool_forward(be, d->n, d->cout, d->oh, d->ow, k, s, conv, y, argmax);
+    afree(conv);
+}
+
+static void ref_conv2d_maxpool_backward(backend_t *be, const conv_desc_t *d, int k, int s,
+                                        const float *x, const float *w,
+                                        const int32_t *argmax, const float *dy, float *dx,
+                                        float *dw, float *db)
+{
+    float *dconv = afloat((size_t)d->n * d->cout * d->oh * d->ow);
+    ref_maxpool_backward(be, d->n, d->cout, d->oh, d->ow, k, s, argmax, dy, dconv);
+    ref_conv2d_backward(be, d, x, w, dconv, dx, dw, db);
+    afree(dconv);
+}
+
 /* ---- linear ------------------------------------------------------------ */
 
 static void ref_linear_forward(backend_t *be, int n, int in, int out, const float *x,
@@ -432,6 +460,56 @@ static void ref_mul(backend_t *be, size_t count, const float *x, const float *ma
         y[i] = x[i] * mask[i];
 }
 
+static void ref_scale(backend_t *be, size_t count, float alpha, const float *x, float *y)
+{
+    (void)be;
+    for (size_t i = 0; i < count; i++) /* x, y (count) */
+        y[i] = alpha * x[i];
+}
+
+/* ---- batch norm + GELU ------------------------------------------------- */
+
+static void ref_bn_gelu_forward_train(backend_t *be, int n, int c, int hw,
+                                      const float *x, const float *gamma,
+                                      const float *beta, float eps, float momentum,
+                                      float *running_mean, float *running_var,
+                                      float *mean, float *invstd, float *y)
+{
+    /* x, y (n, c, hw): y = gelu(bn(x)), bn(x) computed into y first */
+    ref_bn_forward_train(be, n, c, hw, x, gamma, beta, eps, momentum, running_mean,
+                         running_var, mean, invstd, y);
+    ref_gelu_forward(be, (size_t)n * c * hw, y, y);
+}
+
+static void ref_bn_gelu_forward_infer(backend_t *be, int n, int c, int hw,
+                                      const float *x, const float *gamma,
+                                      const float *beta, float eps,
+                                      const float *running_mean,
+                                      const float *running_var, float *y)
+{
+    ref_bn_forward_infer(be, n, c, hw, x, gamma, beta, eps, running_mean, running_var, y);
+    ref_gelu_forward(be, (size_t)n * c * hw, y, y);
+}
+
+static void ref_bn_gelu_backward(backend_t *be, int n, int c, int hw, const float *x,
+                                 const float *gamma, const float *beta,
+                                 const float *mean, const float *invstd,
+                                 const float *dy, float *dx, float *dgamma,
+                                 float *dbeta)
+{
+    /* z = bn(x) recomputed (n, c, hw); dz = gelu'(z) dy; then bn backward */
+    size_t count = (size_t)n * c * hw;
+    float *z = afloat(count), *dz = afloat(count);
+    for (int ci = 0; ci < c; ci++) {
+        double g = gamma ? gamma[ci] : 1.0, bt = beta ? beta[ci] : 0.0;
+        bn_apply(n, c, hw, x, ci, mean[ci], (float)(g * invstd[ci]), (float)bt, z);
+    }
+    ref_gelu_backward(be, count, z, dy, dz);
+    ref_bn_backward(be, n, c, hw, x, gamma, mean, invstd, dz, dx, dgamma, dbeta);
+    afree(z);
+    afree(dz);
+}
+
 /* ---- max pool ---------------------------------------------------------- */
 
 static void ref_maxpool_forward(backend_t *be, int n, int c, int h, int w, int k,
@@ -533,6 +611,8 @@ void backend_ref_init(backend_t *be)
     be->copy_rows = ref_copy_rows;
     be->conv2d_forward = ref_conv2d_forward;
     be->conv2d_backward = ref_conv2d_backward;
+    be->conv2d_maxpool_forward = ref_conv2d_maxpool_forward;
+    be->conv2d_maxpool_backward = ref_conv2d_maxpool_backward;
     be->linear_forward = ref_linear_forward;
     be->linear_backward = ref_linear_backward;
     be->bn_forward_train = ref_bn_forward_train;
@@ -543,6 +623,10 @@ void backend_ref_init(backend_t *be)
     be->gelu_forward = ref_gelu_forward;
     be->gelu_backward = ref_gelu_backward;
     be->mul = ref_mul;
+    be->scale = ref_scale;
+    be->bn_gelu_forward_train = ref_bn_gelu_forward_train;
+    be->bn_gelu_forward_infer = ref_bn_gelu_forward_infer;
+    be->bn_gelu_backward = ref_bn_gelu_backward;
     be->maxpool_forward = ref_maxpool_forward;
     be->maxpool_backward = ref_maxpool_backward;
     be->softmax_xent = ref_softmax_xent;

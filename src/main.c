@@ -6,8 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "options.h"
 #include "run.h"
+#include "app.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -33,6 +35,8 @@ int main(int argc, char **argv)
     options_t opt;
     opt_action_t action;
     err_t e = {{0}};
+    if (argc > 1 && !strcmp(argv[1], "bench")) /* mscnn bench [options] */
+        return bench_main(argc - 1, argv + 1);
     if (options_parse(&opt, argc, argv, &action, &e)) {
         fprintf(stderr, "mscnn: %s\n", e.msg);
         return 2;
@@ -45,11 +49,8 @@ int main(int argc, char **argv)
         printf("mscnn %s\n", PACKAGE_VERSION);
         return 0;
     }
-    if (!opt.batch_mode) {
-        fprintf(stderr, "mscnn: this version has no interactive workbench yet; "
-                        "run headless with --batch (see mscnn --help)\n");
-        return 2;
-    }
     install_signals();
+    if (!opt.batch_mode)
+        return workbench_run(&opt, &stop_requested);
     return run_batch(&opt, &stop_requested);
 }

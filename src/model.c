@@ -11,7 +11,7 @@ model_t *model_new(backend_t *be, const char *stage1_arch, int k, int max_batch,
     net_spec_t s1 = {.arch = stage1_arch, .prefix = "stage1.", .k = k, .in_c = 3,
                      .in_h = 32, .in_w = 32, .max_batch = max_batch};
     net_spec_t j = {.arch = JUDGE_ARCH, .prefix = "judge.", .k = 2, .in_c = 3, .in_h = 32,
-                    .in_w = 32, .side_width = k, .max_batch = max_batch};
+                    .in_w = 32, .side_width = JUDGE_SIDE(k), .max_batch = max_batch};
     m->stage1 = net_new(be, &s1, e);
     m->judge = m->stage1 ? net_new(be, &j, e) : NULL;
     if (!m->judge) {
@@ -58,12 +58,24 @@ void model_use_judge(model_t *m, int c)
     m->current = c;
 }
 
+/* A judge starts out undecided: its output layer is zero, so its first
+ * score is 0.5 whatever the image, and early training does not push
+ * random features around. */
+static void zero_output_layer(model_t *m)
+{
+    const param_t *w = net_find_param(m->judge, "judge.fc2.weight");
+    float *zero = afloat(w->count);
+    m->be->upload(m->be, m->judge->data + w->offset, zero, w->count);
+    afree(zero);
+}
+
 void model_init(model_t *m, uint64_t seed)
 {
     net_init(m->stage1, seed);
     for (int c = 0; c < m->k; c++) {
         model_use_judge(m, c);
         net_init(m->judge, seed + 1000003ULL * (uint64_t)(c + 1));
+        zero_output_layer(m);
     }
     model_use_judge(m, 0);
 }

@@ -17,6 +17,12 @@
 #include "util.h"
 
 #define JUDGE_ARCH "judge"
+/* A judge's side input: Stage 1's softmax sorted in descending order, then
+ * the logarithms of those values scaled to [-1, 0] (see judge_features()),
+ * 2K values. Sorted,
+ * the vector says how confident and how torn Stage 1 is, whatever the
+ * classes; the logarithms keep the small probabilities visible. */
+#define JUDGE_SIDE(k) (2 * (k))
 
 typedef struct {
     backend_t *be;

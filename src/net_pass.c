@@ -3,11 +3,21 @@
 
 #include "net.h"
 
-#define BN_EPS 1e-5f
-#define BN_MOMENTUM 0.1f
-
 static float *P(net_t *net, int idx) { return idx < 0 ? NULL : net->data + net->params[idx].offset; }
-static float *G(net_t *net, int idx) { return idx < 0 ? NULL : net->grad + net->params[idx].offset; }
+
+static int trainable(const net_t *net, int idx) { return idx >= 0 && net->params[idx].trainable; }
+
+/* the gradient buffer of a trainable parameter; NULL (not needed) for a
+ * missing or frozen one */
+static float *G(net_t *net, int idx)
+{
+    return trainable(net, idx) ? net->grad + net->params[idx].offset : NULL;
+}
+
+static int layer_trainable(const net_t *net, const layer_t *l)
+{
+    return trainable(net, l->wp) || trainable(net, l->bp);
+}
 
 static size_t out_count(const layer_t *l, int b) { return (size_t)b * l->oc * l->oh * l->ow; }
 
@@ -30,17 +40,36 @@ static void layer_forward(net_t *net, layer_t *l, const float *x, int b, int tra
         conv_desc_init(&d, b, l->c, l->h, l->w, l->oc, l->k, l->pad, l->stride);
         be->conv2d_forward(be, &d, x, P(net, l->wp), P(net, l->bp), l->y);
         break;
+    case LAYER_CONV_POOL:
+        conv_desc_init(&d, b, l->c, l->h, l->w, l->oc, l->k, l->pad, l->stride);
+        be->conv2d_maxpool_forward(be, &d, l->pool, l->pool, x, P(net, l->wp), P(net, l->bp),
+                                   l->y, l->argmax);
+        break;
     case LAYER_LINEAR:
         be->linear_forward(be, b, l->c, l->oc, x, P(net, l->wp), P(net, l->bp), l->y);
         break;
     case LAYER_BN:
         if (train)
             be->bn_forward_train(be, b, l->c, l->h * l->w, x, P(net, l->wp), P(net, l->bp),
-                                 BN_EPS, BN_MOMENTUM, P(net, l->rmp), P(net, l->rvp),
+                                 l->bn_eps, l->bn_momentum, P(net, l->rmp), P(net, l->rvp),
                                  l->mean, l->invstd, l->y);
         else
             be->bn_forward_infer(be, b, l->c, l->h * l->w, x, P(net, l->wp), P(net, l->bp),
-                                 BN_EPS, P(net, l->rmp), P(net, l->rvp), l->y);
+                                 l->bn_eps, P(net, l->rmp), P(net, l->rvp), l->y);
+        break;
+    case LAYER_BN_GELU:
+        if (train)
+            be->bn_gelu_forward_train(be, b, l->c, l->h * l->w, x, P(net, l->wp),
+                                      P(net, l->bp), l->bn_eps, l->bn_momentum,
+                                      P(net, l->rmp), P(net, l->rvp), l->mean, l->invstd,
+                                      l->y);
+        else
+            be->bn_gelu_forward_infer(be, b, l->c, l->h * l->w, x, P(net, l->wp),
+                                      P(net, l->bp), l->bn_eps, P(net, l->rmp),
+                                      P(net, l->rvp), l->y);
+        break;
+    case LAYER_SCALE:
+        be->scale(be, out_count(l, b), l->scale, x, l->y);
         break;
     case LAYER_RELU:
         be->relu_forward(be, out_count(l, b), x, l->y);
@@ -71,13 +100,20 @@ const float *net_forward(net_t *net, const float *x, int b, int train, rng_t *rn
 {
     const float *in = x;
     for (int i = 0; i < net->nlayers; i++) {
+        double t0 = net->profile ? now_seconds() : 0.0;
         layer_forward(net, &net->layers[i], in, b, train, rng);
+        if (net->profile)
+            net->profile->fwd[i] += now_seconds() - t0;
         in = net->layers[i].y;
     }
+    if (net->profile)
+        net->profile->fwd_calls++;
     return in;
 }
 
-/* dx may be NULL for the first layer (no gradient wrt the image). */
+/* dx NULL: no gradient wrt this layer's input is needed (first layer, or
+ * nothing trainable before it); parameter gradients of frozen parameters
+ * are NULL too (see G). */
 static void layer_backward(net_t *net, layer_t *l, const float *x, float *dx, int b)
 {
     backend_t *be = net->be;
@@ -87,14 +123,26 @@ static void layer_backward(net_t *net, layer_t *l, const float *x, float *dx, in
         conv_desc_init(&d, b, l->c, l->h, l->w, l->oc, l->k, l->pad, l->stride);
         be->conv2d_backward(be, &d, x, P(net, l->wp), l->dy, dx, G(net, l->wp), G(net, l->bp));
         break;
+    case LAYER_CONV_POOL:
+        conv_desc_init(&d, b, l->c, l->h, l->w, l->oc, l->k, l->pad, l->stride);
+        be->conv2d_maxpool_backward(be, &d, l->pool, l->pool, x, P(net, l->wp), l->argmax,
+                                    l->dy, dx, G(net, l->wp), G(net, l->bp));
+        break;
     case LAYER_LINEAR:
         be->linear_backward(be, b, l->c, l->oc, x, P(net, l->wp), l->dy, dx,
                             G(net, l->wp), G(net, l->bp));
         break;
     case LAYER_BN:
+        be->bn_backward(be, b, l->c, l->h * l->w, x, P(net, l->wp), l->mean, l->invstd,
+                        l->dy, dx, G(net, l->wp), G(net, l->bp));
+        break;
+    case LAYER_BN_GELU:
+        be->bn_gelu_backward(be, b, l->c, l->h * l->w, x, P(net, l->wp), P(net, l->bp),
+                             l->mean, l->invstd, l->dy, dx, G(net, l->wp), G(net, l->bp));
+        break;
+    case LAYER_SCALE:
         if (dx)
-            be->bn_backward(be, b, l->c, l->h * l->w, x, P(net, l->wp), l->mean, l->invstd,
-                            l->dy, dx, G(net, l->wp), G(net, l->bp));
+            be->scale(be, out_count(l, b), l->scale, l->dy, dx);
         break;
     case LAYER_RELU:
         if (dx)
@@ -125,12 +173,22 @@ float *net_dlogits(net_t *net) { return net->layers[net->nlayers - 1].dy; }
 
 void net_backward(net_t *net, const float *x, float *dx, int b)
 {
+    int first = 0; /* the first layer with a trainable parameter */
+    while (first < net->nlayers && !layer_trainable(net, &net->layers[first]))
+        first++;
     for (int i = net->nlayers - 1; i >= 0; i--) {
         layer_t *l = &net->layers[i];
         const float *in = i ? net->layers[i - 1].y : x;
-        float *din = i ? net->layers[i - 1].dy : dx;
+        float *din = !i ? dx : (dx || i > first) ? net->layers[i - 1].dy : NULL;
+        if (!din && !layer_trainable(net, l))
+            continue;
+        double t0 = net->profile ? now_seconds() : 0.0;
         layer_backward(net, l, in, din, b);
+        if (net->profile)
+            net->profile->bwd[i] += now_seconds() - t0;
     }
+    if (net->profile)
+        net->profile->bwd_calls++;
 }
 
 void net_sgd_step(net_t *net, float lr, float momentum, float weight_decay, int nesterov)
@@ -141,7 +199,7 @@ void net_sgd_step(net_t *net, float lr, float momentum, float weight_decay, int 
         if (!p->trainable)
             continue;
         be->sgd_step(be, p->count, net->data + p->offset, net->grad + p->offset,
-                     net->velocity + p->offset, lr, momentum,
+                     net->velocity + p->offset, lr * p->lr_scale, momentum,
                      p->decay ? weight_decay : 0.0f, nesterov);
     }
 }

@@ -56,8 +56,9 @@ typedef struct {
 static const char *const dataset_names[] = {"auto", "cifar10", "cifar100", "folder", "synth",
                                              NULL};
 static const char *const label_names[] = {"fine", "coarse", NULL};
+static const char *const device_names[] = {"auto", "cpu", "gpu", NULL};
 /* The architectures the model code knows; add new ones here. */
-static const char *const arch_names[] = {"basic", NULL};
+static const char *const arch_names[] = {"basic", "air", NULL};
 static const char *const schedule_names[] = {"constant", "linear", "cosine", NULL};
 
 #define FIELD(f) offsetof(options_t, f), sizeof(((options_t *)0)->f)
@@ -71,7 +72,9 @@ static const char *const schedule_names[] = {"constant", "linear", "cosine", NUL
 
 static const setting_t settings[] = {
     BOOL("run", "batch", batch_mode),
+    BOOL("run", "no_color", no_color),
     INT("run", "threads", threads, 0, 1024),
+    CHOICE("run", "device", device, device_names),
     U64("run", "seed", seed),
     PATH("run", "output_dir", output_dir, 0),
     PATH("run", "save_model", save_model, 0),
@@ -106,6 +109,7 @@ static const setting_t settings[] = {
     BOOL("stage2", "per_category", per_category),
     FLT("stage2", "judge_holdout", judge_holdout, 0.0, 0.5, B_OPEN_LO),
     INT("stage2", "judge_batch_size", judge_batch_size, 1, 65536),
+    INT("stage2", "judge_passes", judge_passes, 1, 100),
     FLT("stage2", "judge_lr", judge_lr, 0.0, 10.0, B_OPEN_LO),
     PATH("run", "predictions", predictions, 1),
 };
@@ -117,7 +121,9 @@ void options_defaults(options_t *o)
 {
     memset(o, 0, sizeof *o);
     o->batch_mode = 0;
+    o->no_color = 0;
     o->threads = 0;
+    snprintf(o->device, sizeof o->device, "%s", "auto");
     o->seed = 42;
     snprintf(o->output_dir, sizeof o->output_dir, "%s", ".");
     snprintf(o->save_model, sizeof o->save_model, "%s", "multistage_cnn_model");
@@ -152,8 +158,9 @@ void options_defaults(options_t *o)
     o->tune_threshold[0] = '\0';
     o->per_category = 0;
     o->judge_holdout = 0.1;
-    o->judge_batch_size = 64;
-    o->judge_lr = 0.01;
+    o->judge_batch_size = 16;
+    o->judge_passes = 4;
+    o->judge_lr = 0.03;
     o->predictions[0] = '\0';
 }
 
@@ -466,7 +473,7 @@ enum {
     OPT_SAVE_MODEL, OPT_CONFIG, OPT_DATA_DIR, OPT_DATASET, OPT_SEED, OPT_THREADS,
     OPT_OUTPUT_DIR, OPT_ARCH, OPT_LR, OPT_HELP_L, OPT_VERSION_L, OPT_STAGE2_ONLY,
     OPT_STAGE2_CATEGORIES, OPT_THRESHOLD, OPT_TUNE_THRESHOLD, OPT_PER_CATEGORY,
-    OPT_PREDICTIONS
+    OPT_PREDICTIONS, OPT_NO_COLOR, OPT_DEVICE
 };
 
 static const struct option long_options[] = {
@@ -486,6 +493,7 @@ static const struct option long_options[] = {
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"device", required_argument, NULL, OPT_DEVICE},
     {"output_dir", required_argument, NULL, OPT_OUTPUT_DIR},
     {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
     {"arch", required_argument, NULL, OPT_ARCH},
@@ -500,6 +508,8 @@ static const struct option long_options[] = {
     {"per_category", no_argument, NULL, OPT_PER_CATEGORY},
     {"per-category", no_argument, NULL, OPT_PER_CATEGORY},
     {"predictions", required_argument, NULL, OPT_PREDICTIONS},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"no_color", no_argument, NULL, OPT_NO_COLOR},
     {"help", no_argument, NULL, OPT_HELP_L},
     {"version", no_argument, NULL, OPT_VERSION_L},
     {NULL, 0, NULL, 0},
@@ -519,6 +529,7 @@ static const setting_t *option_setting(int val)
         {OPT_THRESHOLD, "stage2", "threshold"},
         {OPT_TUNE_THRESHOLD, "stage2", "tune_threshold"},
         {OPT_PREDICTIONS, "run", "predictions"},
+        {OPT_DEVICE, "run", "device"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].val == val)
@@ -677,6 +688,9 @@ static void scan_args(int argc, char **argv, options_t *o, scan_t *r, err_t *e)
         case OPT_PER_CATEGORY:
             o->per_category = 1;
             break;
+        case OPT_NO_COLOR:
+            o->no_color = 1;
+            break;
         default: {
             const setting_t *s = option_setting(c);
             if (!s) {
@@ -776,9 +790,12 @@ void options_print_help(FILE *fp, const char *prog)
 
     fprintf(fp,
             "Usage: %s [--batch] [OPTIONS]\n"
-            "Train and evaluate a two-stage CNN image classifier on CIFAR-10.\n"
-            "This version runs headless only: give --batch to train Stage 1,\n"
-            "evaluate it, save the model and exit.\n"
+            "Train and evaluate a two-stage CNN image classifier on CIFAR-10:\n"
+            "Stage 1 classifies, one judge per class says whether Stage 1 is right,\n"
+            "and an answer whose judge scores it under tau becomes the class OTHER.\n"
+            "Without --batch, on a terminal, it opens the interactive workbench\n"
+            "(? there lists the keys); --batch trains headless, prints the test\n"
+            "report and exits.\n"
             "\n"
             "Training:\n"
             "      --epochs N          training epochs, 0 to 100000; 0 only evaluates\n"
@@ -787,18 +804,34 @@ void options_print_help(FILE *fp, const char *prog)
             "      --lr X              peak learning rate, 0 < X <= 10 (default %g)\n"
             "      --arch NAME         network architecture: basic (default %s)\n"
             "      --seed N            random seed, 0 to 2^64-1 (default %llu)\n"
+            "      --device NAME       auto, cpu or gpu (default auto: the GPU when\n"
+            "                          this build has one and a device is present)\n"
             "      --threads N         worker threads, 0 to 1024; 0 = all cores\n"
             "                          (default %d)\n"
             "\n"
             "Data:\n"
-            "      --dataset NAME      auto, cifar10 or synth (default %s: CIFAR-10\n"
-            "                          when found, else the built-in synth set)\n"
-            "      --data_dir DIR      use the CIFAR-10 binary batches in DIR\n"
+            "      --dataset NAME      auto, cifar10, cifar100, folder or synth\n"
+            "                          (default %s: CIFAR-10 when found, else the\n"
+            "                          built-in synth set)\n"
+            "      --data_dir DIR      the data: CIFAR-10 or CIFAR-100 binary files,\n"
+            "                          or the root of a folder of class/*.png\n"
             "                          (default: search $MSCNN_DATA,\n"
             "                          ./data/cifar-10-batches-bin and\n"
             "                          $XDG_CACHE_HOME/mscnn/cifar-10-batches-bin)\n"
             "      --light_mode        train and test on a small balanced subset\n"
             "                          (5000 train, 1000 test) for quick runs\n"
+            "\n"
+            "Stage 2:\n"
+            "      --stage2_only       train the judges only; Stage 1 stays frozen\n"
+            "      --stage2_categories LIST\n"
+            "                          judges to train, names or indices (ship,9);\n"
+            "                          the rest stay frozen (default: all)\n"
+            "      --threshold T       confidence threshold tau, 0 to 1 (default %g)\n"
+            "      --tune_threshold RULE\n"
+            "                          choose tau on the validation split: accuracy,\n"
+            "                          coverage=C or risk=R[,delta=D]\n"
+            "      --per_category      tune one tau per category\n"
+            "      --predictions FILE  write one CSV row per test image\n"
             "\n"
             "Output:\n"
             "      --output_dir DIR    where history.csv is written (default %s)\n"
@@ -808,7 +841,9 @@ void options_print_help(FILE *fp, const char *prog)
             "                          (default: none, train from scratch)\n"
             "\n"
             "General:\n"
-            "      --batch             run headless: train Stage 1, save, exit\n"
+            "      --batch             run headless: train, report, save, exit\n"
+            "      --no-color          draw the workbench without colours (so does\n"
+            "                          a non-empty NO_COLOR environment variable)\n"
             "  -c, --config FILE       read settings from FILE instead of the\n"
             "                          default config file\n"
             "  -h, --help              show this help and exit\n"
@@ -822,10 +857,12 @@ void options_print_help(FILE *fp, const char *prog)
             "FILE from -c, else $XDG_CONFIG_HOME/mscnn/mscnn.ini\n"
             "(~/.config/mscnn/mscnn.ini) when it exists. It also holds settings with\n"
             "no option (momentum, weight decay, augmentation, schedule, ...); copy\n"
-            "the commented template %s/mscnn/mscnn.ini to start one.\n"
+            "the commented template to start one:\n"
+            "  %s/mscnn/mscnn.ini\n"
             "\n"
-            "Exit status: 0 success, 1 runtime error, 2 usage error.\n"
+            "Exit status: 0 success, 1 runtime error, 2 usage error (or no\n"
+            "terminal for the workbench), 130 stopped by a signal (model saved).\n"
             "Full documentation: man mscnn\n",
             prog, d.epochs, d.batch_size, d.lr, d.arch, (unsigned long long)d.seed,
-            d.threads, d.dataset, d.output_dir, d.save_model, SYSCONFDIR);
+            d.threads, d.dataset, d.threshold, d.output_dir, d.save_model, SYSCONFDIR);
 }

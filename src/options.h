@@ -15,7 +15,9 @@
 typedef struct {
     /* [run] */
     int batch_mode;          /* --batch */
+    int no_color;            /* --no-color: a monochrome workbench */
     int threads;             /* --threads, 0 = all cores */
+    char device[8];          /* --device: "auto", "cpu" or "gpu" */
     uint64_t seed;           /* --seed */
     char output_dir[1024];   /* --output_dir, default "." */
     char save_model[1024];   /* --save_model, default "multistage_cnn_model" */
@@ -54,8 +56,9 @@ typedef struct {
     char tune_threshold[64]; /* --tune_threshold SPEC, "" = none */
     int per_category;        /* --per_category: tune one tau per category */
     double judge_holdout;    /* fraction of training images only judges see */
-    int judge_batch_size;    /* 64 */
-    double judge_lr;         /* 0.01 */
+    int judge_batch_size;    /* 16 */
+    int judge_passes;        /* augmented views of the judge split per epoch */
+    double judge_lr;         /* 0.03 */
     char predictions[1024];  /* --predictions FILE, "" = none */
 } options_t;
 

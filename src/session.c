@@ -183,6 +183,9 @@ int session_open(session_t *s, const options_t *o, err_t *e)
     }
     if (run_data_load(o, seed, holdout, &s->data, e))
         return -1;
+    if (!strcmp(o->device, "gpu"))
+        return err_set(e, "--device gpu: this build has no GPU backend yet; use --device cpu "
+                          "(or auto)");
     s->be = backend_new("cpu", o->threads);
     if (setup_model(s, dir, e))
         return -1;

@@ -26,6 +26,9 @@ static double schedule(const session_t *s, double progress)
 
 static int batch_steps(int n, int bs) { return (n + bs - 1) / bs; }
 
+/* The judge pool holds judge_passes augmented views of the judge split. */
+static int pool_size(const session_t *s) { return s->data.judge.n * s->opt.judge_passes; }
+
 static void set_phase(session_t *s, phase_t ph, int steps)
 {
     s->live.phase = ph;
@@ -58,7 +61,7 @@ static void begin_epoch(session_t *s)
     double progress = s->meta.epoch - s->start_epoch;
     s->live.judge_lr = s->opt.judge_lr * schedule(s, progress + 0.5);
     if (s->stage1_frozen) {
-        set_phase(s, PHASE_POOL, batch_steps(s->data.judge.n, s->tr.max_batch));
+        set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
     } else {
         shuffled_order(s, s->data.train.n);
         set_phase(s, PHASE_STAGE1, batch_steps(s->data.train.n, s->opt.batch_size));
@@ -91,12 +94,12 @@ static void step_stage1(session_t *s)
     s->live.s1_acc = (double)s->s1_correct / s->s1_seen;
     update_clock(s, s->s1_seen);
     if (++s->live.step == s->live.steps)
-        set_phase(s, PHASE_POOL, batch_steps(s->data.judge.n, s->tr.max_batch));
+        set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
 }
 
 static void pool_alloc(session_t *s)
 {
-    int n = s->data.judge.n, k = s->meta.k;
+    int n = pool_size(s), k = s->meta.k;
     if (s->pool_n == n && s->pool_x)
         return;
     afree(s->pool_x);
@@ -150,9 +153,14 @@ static void make_plan(session_t *s)
 
 static void step_pool(session_t *s)
 {
-    if (s->live.step == 0) {
+    if (s->live.step == 0) { /* judge_passes shuffled passes over the judge split */
         pool_alloc(s);
-        shuffled_order(s, s->data.judge.n);
+        int n = s->data.judge.n;
+        s->order = xrealloc(s->order, sizeof(int) * (s->pool_n ? s->pool_n : 1));
+        for (int i = 0; i < s->pool_n; i++)
+            s->order[i] = i % n;
+        for (int pass = 0; pass < s->opt.judge_passes; pass++)
+            rng_shuffle(&s->meta.rng, s->order + (size_t)pass * n, n);
     }
     int k = s->meta.k, mb = s->tr.max_batch, start = s->live.step * mb;
     int b = s->pool_n - start < mb ? s->pool_n - start : mb;

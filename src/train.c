@@ -1,6 +1,7 @@
 /* train.c - one mini-batch of Stage 1 or judge training and inference. */
 #include "train.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,8 @@ void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const floa
     t->labels = xcalloc(b, sizeof(int32_t));
     t->probs = be->alloc(be, b * t->k);
     t->probs_host = afloat(b * t->k);
-    t->side = be->alloc(be, b * t->k);
+    t->side = be->alloc(be, b * JUDGE_SIDE(t->k));
+    t->side_host = afloat(b * JUDGE_SIDE(t->k));
     t->jprobs = be->alloc(be, b * 2);
     t->jprobs_host = afloat(b * 2);
     t->jlabels = xcalloc(b, sizeof(int32_t));
@@ -40,6 +42,7 @@ void trainer_free(trainer_t *t)
     afree(t->xhost);
     afree(t->probs_host);
     afree(t->jprobs_host);
+    afree(t->side_host);
     free(t->labels);
     free(t->jlabels);
 }
@@ -87,6 +90,23 @@ double stage1_infer(trainer_t *t, int b)
     return loss * b;
 }
 
+static int descending(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+void judge_features(const float *probs, int b, int k, float *out)
+{
+    for (int i = 0; i < b; i++) {
+        float *f = out + (size_t)i * JUDGE_SIDE(k);
+        memcpy(f, probs + (size_t)i * k, sizeof(float) * k);
+        qsort(f, k, sizeof(float), descending);
+        for (int j = 0; j < k; j++)
+            f[k + j] = logf(f[j] + 1e-4f) / 9.2103f; /* in [-1, 0] */
+    }
+}
+
 double judge_step(trainer_t *t, int c, const float *images, const float *probs,
                   const int *right, int b, float lr, int train, float *scores,
                   int *correct)
@@ -96,7 +116,8 @@ double judge_step(trainer_t *t, int c, const float *images, const float *probs,
     model_use_judge(t->model, c);
     net_t *net = t->model->judge;
     be->upload(be, t->x, images, (size_t)b * IMG_FLOATS);
-    be->upload(be, t->side, probs, (size_t)b * t->k);
+    judge_features(probs, b, t->k, t->side_host);
+    be->upload(be, t->side, t->side_host, (size_t)b * JUDGE_SIDE(t->k));
     for (int i = 0; i < b; i++)
         t->jlabels[i] = right[i] != 0;
     net->side = t->side;

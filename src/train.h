@@ -26,7 +26,8 @@ typedef struct {
     int32_t *labels;       /* (max_batch) */
     float *probs;          /* (max_batch, k) backend memory */
     float *probs_host;     /* (max_batch, k) */
-    float *side;           /* (max_batch, k) backend memory: judge side input */
+    float *side;           /* (max_batch, JUDGE_SIDE(k)) backend memory */
+    float *side_host;      /* (max_batch, JUDGE_SIDE(k)) */
     float *jprobs;         /* (max_batch, 2) backend memory: judge softmax */
     float *jprobs_host;    /* (max_batch, 2) */
     int32_t *jlabels;      /* (max_batch): 1 when Stage 1 was right */
@@ -46,6 +47,10 @@ void stage1_step(trainer_t *t, int b, float lr, rng_t *rng, double *loss, int *c
 /* Stage 1 in inference mode on the loaded batch: probabilities into
  * t->probs_host (b, k); returns the summed loss (training smoothing). */
 double stage1_infer(trainer_t *t, int b);
+
+/* The judge side input of b rows of Stage 1 probabilities (b, k) into
+ * out (b, JUDGE_SIDE(k)). */
+void judge_features(const float *probs, int b, int k, float *out);
 
 /* Judge c on rows of images (host, (b, 3, 32, 32)) with Stage 1
  * probabilities probs (host, (b, k)) and right[i] = Stage 1 was right.

@@ -22,6 +22,7 @@ want=--batch_size; usage_error --batch --batch_size abc
 want=--bogus; usage_error --batch --bogus
 want=--epochs; usage_error --batch --epochs
 want=stray; usage_error --batch stray
+want=--device; usage_error --batch --device tpu
 want=--batch; usage_error --epochs 1
 
 printf '[train]\nepochs = 3\nbatch_size = many\n' >"$T/bad.ini"
@@ -36,5 +37,9 @@ expect "it says how to get the data" grep_in "$T/e" "fetch-cifar10.sh"
 run_mscnn "$T/o" "$T/e" --batch --dataset synth --load_model "$T/no-model" --epochs 0
 expect "a missing model exits 1 (got $rc)" [ "$rc" -eq 1 ]
 expect "it names model.ini" grep_in "$T/e" "no-model/model.ini"
+
+run_mscnn "$T/o" "$T/e" --batch --dataset synth --device gpu --epochs 0
+expect "--device gpu without a GPU backend exits 1 (got $rc)" [ "$rc" -eq 1 ]
+expect "it says so: $(cat "$T/e")" grep_in "$T/e" "--device gpu: this build has no GPU backend"
 
 done_tests

@@ -277,6 +277,7 @@ static void test_linear_forward(void)
 
 typedef struct {
     int n, c, hw;
+    int gelu;                                  /* the fused bn+gelu ops */
     float *x, *gamma, *beta, *y, *r;           /* x, y, r (n,c,hw) gamma, beta (c) */
     float *run_mean, *run_var, *mean, *invstd; /* (c) */
 } bn_ctx;
@@ -284,14 +285,29 @@ typedef struct {
 static double bn_loss(void *p)
 {
     bn_ctx *b = p;
-    be.bn_forward_train(&be, b->n, b->c, b->hw, b->x, b->gamma, b->beta, 1e-5f, 0.1f,
-                        b->run_mean, b->run_var, b->mean, b->invstd, b->y);
+    if (b->gelu)
+        be.bn_gelu_forward_train(&be, b->n, b->c, b->hw, b->x, b->gamma, b->beta, 1e-12f,
+                                 0.6f, b->run_mean, b->run_var, b->mean, b->invstd, b->y);
+    else
+        be.bn_forward_train(&be, b->n, b->c, b->hw, b->x, b->gamma, b->beta, 1e-5f, 0.1f,
+                            b->run_mean, b->run_var, b->mean, b->invstd, b->y);
     return dot(b->y, b->r, (size_t)b->n * b->c * b->hw);
 }
 
-static void test_bn_grad(int n, int c, int hw, int with_gamma)
+/* the backward matching bn_loss */
+static void bn_grad(bn_ctx *b, float *dx, float *dgamma, float *dbeta)
 {
-    bn_ctx b = {.n = n, .c = c, .hw = hw};
+    if (b->gelu)
+        be.bn_gelu_backward(&be, b->n, b->c, b->hw, b->x, b->gamma, b->beta, b->mean,
+                            b->invstd, b->r, dx, dgamma, dbeta);
+    else
+        be.bn_backward(&be, b->n, b->c, b->hw, b->x, b->gamma, b->mean, b->invstd, b->r, dx,
+                       dgamma, dbeta);
+}
+
+static void test_bn_grad(int n, int c, int hw, int with_gamma, int gelu)
+{
+    bn_ctx b = {.n = n, .c = c, .hw = hw, .gelu = gelu};
     size_t nx = (size_t)n * c * hw;
     b.x = buf(nx), b.y = buf(nx), b.r = buf(nx);
     b.gamma = with_gamma ? buf(c) : NULL;
@@ -305,10 +321,11 @@ static void test_bn_grad(int n, int c, int hw, int with_gamma)
     fill_normal(b.r, nx, 1.0f, 0.0f);
     bn_loss(&b); /* mean, invstd for backward */
     fill_garbage(dx, nx), fill_garbage(dgamma, c), fill_garbage(dbeta, c);
-    be.bn_backward(&be, n, c, hw, b.x, b.gamma, b.mean, b.invstd, b.r, dx, dgamma, dbeta);
+    bn_grad(&b, dx, dgamma, dbeta);
 
     char name[96], what[128];
-    snprintf(name, sizeof name, "bn n%d c%d hw%d%s", n, c, hw, with_gamma ? "" : " gamma=NULL");
+    snprintf(name, sizeof name, "bn%s n%d c%d hw%d%s", gelu ? "+gelu" : "", n, c, hw,
+             with_gamma ? "" : " gamma=NULL");
     snprintf(what, sizeof what, "%s dx", name);
     compare_grad(what, bn_loss, &b, b.x, nx, dx, FD_EPS);
     if (b.gamma) {
@@ -330,10 +347,10 @@ static void test_bn_grad(int n, int c, int hw, int with_gamma)
     bn_loss(&b); /* mean, invstd at the unperturbed x again */
     float *tmp = buf(nx);
     fill_garbage(tmp, nx);
-    be.bn_backward(&be, n, c, hw, b.x, b.gamma, b.mean, b.invstd, b.r, tmp, NULL, NULL);
+    bn_grad(&b, tmp, NULL, NULL);
     check_equal("bn dx alone", tmp, dx, nx);
     fill_garbage(tmp, c);
-    be.bn_backward(&be, n, c, hw, b.x, b.gamma, b.mean, b.invstd, b.r, NULL, NULL, tmp);
+    bn_grad(&b, NULL, NULL, tmp);
     check_equal("bn dbeta alone", tmp, dbeta, c);
 
     float *ps[] = {b.x, b.y, b.r, b.gamma, b.beta, b.run_mean, b.run_var,
@@ -413,6 +430,53 @@ static void test_unary(const char *what, unary_fwd fwd, unary_bwd bwd, int away_
     float *ps[] = {c.x, c.y, c.r, dx};
     for (size_t i = 0; i < 4; i++)
         be.free(&be, ps[i]);
+}
+
+typedef struct {
+    size_t count;
+    float alpha;
+    float *x, *y, *r; /* (count) */
+} scale_ctx;
+
+static double scale_loss(void *p)
+{
+    scale_ctx *c = p;
+    be.scale(&be, c->count, c->alpha, c->x, c->y);
+    return dot(c->y, c->r, c->count);
+}
+
+static void test_scale(void)
+{
+    enum { COUNT = 29 };
+    scale_ctx c = {.count = COUNT, .alpha = 1.0f / 9.0f};
+    c.x = buf(COUNT), c.y = buf(COUNT), c.r = buf(COUNT);
+    float *dx = buf(COUNT);
+    fill_normal(c.x, COUNT, 1.0f, 0.0f);
+    fill_normal(c.r, COUNT, 1.0f, 0.0f);
+    const float x3[3] = {9.0f, -18.0f, 0.5f}, want[3] = {1.0f, -2.0f, 0.5f / 9.0f};
+    float y3[3];
+    be.scale(&be, 3, 1.0f / 9.0f, x3, y3);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(y3[i], want[i], 1e-7, "scale forward");
+    be.scale(&be, COUNT, c.alpha, c.r, dx); /* the backward is the same op */
+    compare_grad("scale dx", scale_loss, &c, c.x, COUNT, dx, FD_EPS_LINEAR);
+    float *ps[] = {c.x, c.y, c.r, dx};
+    for (size_t i = 0; i < 4; i++)
+        be.free(&be, ps[i]);
+}
+
+/* bn+gelu forward is gelu of bn's output */
+static void test_bn_gelu_forward(void)
+{
+    const float x[6] = {1, 2, 3, 4, -1, 0.5f}, beta[1] = {0.25f};
+    float rm[2] = {0, 0}, rv[2] = {1, 1}, mean[1], invstd[1], y[6], z[6], g[6];
+    be.bn_forward_train(&be, 3, 1, 2, x, NULL, beta, 1e-12f, 0.6f, rm, rv, mean, invstd, z);
+    be.gelu_forward(&be, 6, z, g);
+    be.bn_gelu_forward_train(&be, 3, 1, 2, x, NULL, beta, 1e-12f, 0.6f, rm + 1, rv + 1, mean,
+                             invstd, y);
+    check_equal("bn+gelu = gelu(bn)", y, g, 6);
+    CHECK_NEAR(rm[1], rm[0], 0.0, "bn+gelu running mean");
+    CHECK_NEAR(rm[1], 0.6 * 1.5833333, 1e-6, "running mean with momentum 0.6");
 }
 
 static void test_mul_grad(void)
@@ -658,6 +722,7 @@ int main(void)
     test_conv_forward();
     test_linear_forward();
     test_bn_forward();
+    test_bn_gelu_forward();
     test_elementwise_forward();
     test_pool_forward();
     test_xent_forward();
@@ -672,9 +737,13 @@ int main(void)
     test_conv_grad(1, 5, 6, 6, 3, 2, 1, 2);
     test_linear(3, 7, 5);
     test_linear(1, 4, 10);
-    test_bn_grad(2, 3, 5, 1);
-    test_bn_grad(2, 3, 5, 0);
-    test_bn_grad(4, 5, 1, 1);
+    test_bn_grad(2, 3, 5, 1, 0);
+    test_bn_grad(2, 3, 5, 0, 0);
+    test_bn_grad(4, 5, 1, 1, 0);
+    test_bn_grad(2, 3, 5, 1, 1);
+    test_bn_grad(2, 3, 5, 0, 1);
+    test_bn_grad(3, 2, 4, 0, 1);
+    test_scale();
     test_unary("relu dx", be.relu_forward, be.relu_backward, 1);
     test_unary("gelu dx", be.gelu_forward, be.gelu_backward, 0);
     test_mul_grad();

@@ -72,7 +72,7 @@ static void check_equal(const options_t *a, const options_t *b, const char *what
 #define EQ_I(f) CHECK(a->f == b->f, "%s: " #f " %lld vs %lld", what, (long long)a->f, (long long)b->f)
 #define EQ_D(f) CHECK(a->f == b->f, "%s: " #f " %.17g vs %.17g", what, a->f, b->f)
 #define EQ_S(f) CHECK(!strcmp(a->f, b->f), "%s: " #f " '%s' vs '%s'", what, a->f, b->f)
-    EQ_I(batch_mode); EQ_I(threads); EQ_I(seed);
+    EQ_I(batch_mode); EQ_I(no_color); EQ_I(threads); EQ_I(seed);
     EQ_S(output_dir); EQ_S(save_model); EQ_S(load_model); EQ_S(config_path);
     EQ_S(dataset); EQ_S(data_dir); EQ_I(light_mode); EQ_D(val_fraction);
     EQ_I(val_light); EQ_I(augment); EQ_I(crop_pad); EQ_I(synth_train); EQ_I(synth_test);
@@ -80,7 +80,7 @@ static void check_equal(const options_t *a, const options_t *b, const char *what
     EQ_I(nesterov); EQ_D(weight_decay); EQ_D(label_smoothing); EQ_D(warmup_epochs);
     EQ_S(lr_schedule);
     EQ_I(stage2_only); EQ_S(stage2_categories); EQ_D(threshold); EQ_S(tune_threshold);
-    EQ_I(per_category); EQ_D(judge_holdout); EQ_I(judge_batch_size); EQ_D(judge_lr);
+    EQ_I(per_category); EQ_D(judge_holdout); EQ_S(device); EQ_I(judge_batch_size); EQ_I(judge_passes); EQ_D(judge_lr);
     EQ_S(predictions); EQ_I(threshold_given); EQ_S(cifar100_labels);
 #undef EQ_I
 #undef EQ_D
@@ -93,6 +93,7 @@ static void test_defaults(void)
     err_t e;
     options_defaults(&o);
     CHECK(o.batch_mode == 0 && o.threads == 0 && o.seed == 42, "run defaults");
+    CHECK(o.no_color == 0, "colours by default");
     CHECK(!strcmp(o.output_dir, ".") && !strcmp(o.save_model, "multistage_cnn_model"), "dirs");
     CHECK(!o.load_model[0] && !o.config_path[0] && !o.data_dir[0], "empty paths");
     CHECK(!strcmp(o.dataset, "auto") && o.light_mode == 0, "dataset");
@@ -133,6 +134,12 @@ static void test_flags(void)
     CHECK(!strcmp(o.load_model, "a") && !strcmp(o.save_model, "b"), "alias models");
     CHECK(!strcmp(o.data_dir, "c") && !strcmp(o.output_dir, "d"), "alias dirs");
     CHECK(o.batch_mode == 0, "--batch-size is not --batch");
+
+    /* --no-color (and its underscore spelling) and the INI key */
+    CHECK(parse(&o, &e, "--no-color", NULL) == 0 && o.no_color == 1, "--no-color: %s", e.msg);
+    CHECK(parse(&o, &e, "--no_color", NULL) == 0 && o.no_color == 1, "--no_color: %s", e.msg);
+    CHECK(options_set_ini(&o, "run", "no_color", "off", "f.ini", 1, &e) == 0 && o.no_color == 0,
+          "[run] no_color: %s", e.msg);
 
     /* --batch alone is exact, not an ambiguous prefix of --batch_size */
     CHECK(parse(&o, &e, "--batch", NULL) == 0 && o.batch_mode == 1 && o.batch_size == 32,
@@ -202,7 +209,7 @@ static void test_bad_args(void)
     bad("unexpected argument '-'", NULL, "-", NULL);
     bad("--dataset: expected one of auto, cifar10, cifar100, folder or synth, got 'mnist'", NULL,
         "--dataset", "mnist", NULL);
-    bad("--arch: expected basic, got 'resnet'", NULL, "--arch", "resnet", NULL);
+    bad("--arch: expected one of basic or air, got 'resnet'", NULL, "--arch", "resnet", NULL);
     bad("--lr: expected a number greater than 0 and at most 10, got '0'", NULL, "--lr", "0", NULL);
     bad("--lr: expected", "got '11'", "--lr", "11", NULL);
     bad("--lr: expected", "got 'nan'", "--lr", "nan", NULL);
@@ -425,7 +432,7 @@ static void test_shipped_ini(void)
     options_defaults(&d);
     /* start from values that differ from the defaults: the file must set them all */
     options_defaults(&o);
-    o.batch_mode = 1; o.threads = 5; o.seed = 1;
+    o.batch_mode = 1; o.no_color = 1; o.threads = 5; o.seed = 1;
     strcpy(o.output_dir, "x"); strcpy(o.save_model, "x"); strcpy(o.load_model, "x");
     strcpy(o.dataset, "synth"); strcpy(o.data_dir, "x"); o.light_mode = 1;
     o.val_fraction = 0.5; o.val_light = 1; o.augment = 0; o.crop_pad = 1;
@@ -434,7 +441,7 @@ static void test_shipped_ini(void)
     o.label_smoothing = 0.5; o.warmup_epochs = 3; strcpy(o.lr_schedule, "cosine");
     o.stage2_only = 1; strcpy(o.stage2_categories, "x"); o.threshold = 0.1;
     strcpy(o.tune_threshold, "x"); o.per_category = 1; o.judge_holdout = 0.3;
-    o.judge_batch_size = 3; o.judge_lr = 1; strcpy(o.predictions, "x");
+    strcpy(o.device, "gpu"); o.judge_batch_size = 3; o.judge_passes = 9; o.judge_lr = 1; strcpy(o.predictions, "x");
     strcpy(o.cifar100_labels, "coarse");
     int rc = options_load_ini(&o, path, &e);
     CHECK(rc == 0, "%s: %s", path, e.msg);
@@ -458,7 +465,7 @@ static void test_help(void)
                                  "--load_model DIR", "--save_model DIR", "-c, --config FILE",
                                  "--data_dir DIR", "--dataset NAME", "--seed N", "--threads N",
                                  "--output_dir DIR", "--arch NAME", "--lr X", "-h, --help",
-                                 "--version", "(default 50)", "(default 32)", "(default 0.02)",
+                                 "--version", "--no-color", "NO_COLOR", "(default 50)", "(default 32)", "(default 0.02)",
                                  "multistage_cnn_model", "mscnn.ini", "man mscnn", NULL};
     for (int i = 0; opts[i]; i++)
         HAS(buf, opts[i]);

@@ -1,0 +1,413 @@
+/* trainer.c - the workbench's training thread (see trainer.h for the
+ * threads and the lock). It owns the session: steps, commands between
+ * steps, the outputs a --batch run writes, and the snapshots. */
+#include <config.h>
+
+#include "trainer.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outputs.h"
+#include "report.h"
+
+#define TAKE_MAX 16
+
+typedef struct {
+    wb_trainer_t *t;
+    int paused, idle, quit, finished, error;
+    unsigned long applied;
+    long steps;
+    int published_history; /* s->nhistory at the last publish of `last` */
+} loop_t;
+
+static wb_state_t state_of(const loop_t *l)
+{
+    if (l->error)
+        return WB_ERROR;
+    if (l->finished)
+        return WB_FINISHED;
+    return l->paused ? WB_PAUSED : WB_TRAINING;
+}
+
+/* Seconds left in the run: the last epoch of the same kind (Stage 1
+ * frozen or not) times the epochs left, less what the current one has
+ * done; in a first epoch, extrapolated from the Stage 1 phase. */
+static double estimate_eta(const session_t *s)
+{
+    int end = s->start_epoch + s->run_epochs;
+    double per_epoch = NAN;
+    for (int i = s->nhistory - 1; i >= 0; i--)
+        if (s->history[i].stage1_frozen == s->stage1_frozen) {
+            per_epoch = s->history[i].seconds;
+            break;
+        }
+    if (!s->epoch_open) {
+        int left = end - s->meta.epoch;
+        return left <= 0 ? 0.0 : per_epoch * left; /* NaN when unknown */
+    }
+    const epoch_stats_t *l = &s->live;
+    if (isnan(per_epoch) && l->phase == PHASE_STAGE1 && l->step > 0 && l->steps > 0)
+        per_epoch = l->seconds * l->steps / l->step;
+    double left = per_epoch * (end - l->epoch + 1) - l->seconds;
+    return isnan(left) ? NAN : left > 0 ? left : 0.0;
+}
+
+static void publish(loop_t *l, wb_state_t state)
+{
+    wb_trainer_t *t = l->t;
+    session_t *s = t->s;
+    wb_snap_t *p = &t->sh.snap;
+    int k = s->meta.k;
+    double eta = estimate_eta(s);
+    pthread_mutex_lock(&t->sh.mu);
+    p->state = state;
+    p->paused = l->paused;
+    p->epoch_open = s->epoch_open;
+    if (s->epoch_open)
+        p->live = s->live;
+    if (l->published_history != s->nhistory) {
+        p->last = s->last;
+        p->nhistory = s->nhistory;
+        l->published_history = s->nhistory;
+    }
+    p->start_epoch = s->start_epoch;
+    p->last_epoch = s->start_epoch + s->run_epochs;
+    p->stage1_frozen = s->stage1_frozen;
+    memcpy(p->tau, s->meta.tau, sizeof(double) * k);
+    memcpy(p->trainable, s->meta.trainable, sizeof(int) * k);
+    snprintf(p->tuned_by, sizeof p->tuned_by, "%.63s", s->meta.tuned_by);
+    p->eta = state == WB_TRAINING ? eta : NAN;
+    p->steps = l->steps;
+    p->applied_seq = l->applied;
+    pthread_mutex_unlock(&t->sh.mu);
+}
+
+static void set_error(loop_t *l, const char *what, const char *msg)
+{
+    wb_trainer_t *t = l->t;
+    wb_shared_notice(&t->sh, "error: %s: %s", what, msg);
+    pthread_mutex_lock(&t->sh.mu);
+    snprintf(t->sh.snap.error, sizeof t->sh.snap.error, "%.40s: %.100s", what, msg);
+    pthread_mutex_unlock(&t->sh.mu);
+}
+
+static void clear_error(loop_t *l)
+{
+    pthread_mutex_lock(&l->t->sh.mu);
+    l->t->sh.snap.error[0] = '\0';
+    pthread_mutex_unlock(&l->t->sh.mu);
+}
+
+/* Copies s->val for the UI to re-threshold. */
+static void publish_val(wb_trainer_t *t)
+{
+    const scored_t *v = &t->s->val;
+    if (!v->y)
+        return;
+    pthread_mutex_lock(&t->sh.mu);
+    wb_scores_copy(&t->sh.val, v->n, v->k, v->y, v->p, v->msp, v->score);
+    t->sh.snap.val_version++;
+    pthread_mutex_unlock(&t->sh.mu);
+}
+
+static void push_curves(wb_trainer_t *t, const epoch_stats_t *st)
+{
+    const double y[WB_NSERIES] = {
+        [WB_S1_LOSS] = st->s1_loss, [WB_S1_VAL_LOSS] = st->s1_val_loss,
+        [WB_J_LOSS] = st->j_loss,   [WB_J_VAL_LOSS] = st->j_val_loss,
+        [WB_S1_ACC] = st->s1_acc,   [WB_S1_VAL_ACC] = st->s1_val_acc,
+        [WB_J_ACC] = st->j_acc,     [WB_J_VAL_ACC] = st->j_val_acc};
+    pthread_mutex_lock(&t->sh.mu);
+    for (int i = 0; i < WB_NSERIES; i++)
+        ui_ring_push(&t->sh.curves.r[i], st->epoch, y[i]);
+    t->sh.snap.curves_version++;
+    pthread_mutex_unlock(&t->sh.mu);
+}
+
+/* Text a report.h printer writes, into the log. */
+static void log_printed(wb_trainer_t *t, void (*print)(FILE *, const session_t *))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!fp)
+        return;
+    print(fp, t->s);
+    fclose(fp);
+    wb_shared_log_text(&t->sh, buf);
+    free(buf);
+}
+
+static void print_epoch(FILE *fp, const session_t *s) { print_epoch_line(fp, &s->last); }
+
+static void on_epoch_end(loop_t *l)
+{
+    wb_trainer_t *t = l->t;
+    err_t e = {{0}};
+    log_printed(t, print_epoch);
+    t->changed = 0; /* the session saved the model with the epoch */
+    if (write_history_plot(t->s, &e))
+        wb_shared_log(&t->sh, "warning: %s", e.msg);
+    push_curves(t, &t->s->last);
+    publish_val(t);
+}
+
+static void log_banner(wb_trainer_t *t)
+{
+    const session_t *s = t->s;
+    const model_t *m = s->model;
+    wb_shared_log(&t->sh, "mscnn %s: Stage 1 '%s' (%.2f M parameters) and %d judges on %s "
+                          "(%d threads)", PACKAGE_VERSION, s->meta.arch,
+                  net_trainable_count(m->stage1) / 1e6, m->k, s->be->name, s->be->threads);
+    wb_shared_log(&t->sh, "Data: %s", s->data.description);
+    if (s->start_epoch > 0)
+        wb_shared_log(&t->sh, "Resuming after epoch %d", s->start_epoch);
+    log_printed(t, print_training_status);
+}
+
+static void save(loop_t *l, const char *why)
+{
+    wb_trainer_t *t = l->t;
+    err_t e = {{0}};
+    if (session_save(t->s, &e)) {
+        set_error(l, "saving the model", e.msg);
+        t->exit_status = 1;
+        return;
+    }
+    t->changed = 0;
+    wb_shared_notice(&t->sh, "Model saved to %s (%s; %d epochs completed)", t->s->opt.save_model,
+                  why, t->s->meta.epoch);
+}
+
+/* The end of the run's epochs: what finish_run() does in --batch, with the
+ * report going to the log (and printed on stdout after the screen closes). */
+static void finish(loop_t *l)
+{
+    wb_trainer_t *t = l->t;
+    session_t *s = t->s;
+    const options_t *o = &s->opt;
+    err_t e = {{0}};
+    tune_info_t tune = {0};
+    publish(l, WB_FINISHING);
+    wb_shared_notice(&t->sh, "Training done: scoring the test set");
+    if (o->tune_threshold[0] && !t->manual_tau) {
+        if (tune_thresholds(s, o->tune_threshold, o->per_category, &tune, &e))
+            set_error(l, "tuning tau", e.msg);
+        else
+            publish_val(t);
+    }
+    if (t->changed || tune.tuned)
+        save(l, "end of training");
+    scored_t test = {0};
+    session_score(s, &s->data.test, &test);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (fp) {
+        print_report(fp, s, &test, &tune);
+        fclose(fp);
+        wb_shared_log(&t->sh, "---- test report (printed again when mscnn exits) ----");
+        wb_shared_log_raw(&t->sh, buf);
+        free(t->report);
+        t->report = buf;
+    }
+    if (o->predictions[0] && write_predictions(o->predictions, s, &test, &e))
+        set_error(l, "--predictions", e.msg);
+    if (mkdir_p(o->output_dir, &e) || write_score_plots(s, &test, "test", &e))
+        set_error(l, "plots", e.msg);
+    else
+        wb_shared_notice(&t->sh, "Wrote confusion_matrix.png and risk_coverage.png in %s",
+                      o->output_dir);
+    scored_free(&test);
+    pthread_mutex_lock(&t->sh.mu);
+    t->sh.snap.have_report = 1;
+    pthread_mutex_unlock(&t->sh.mu);
+}
+
+static void retrain(loop_t *l)
+{
+    wb_trainer_t *t = l->t;
+    session_t *s = t->s;
+    char names[1024] = "";
+    size_t used = 0;
+    int n = 0;
+    for (int c = 0; c < s->meta.k; c++)
+        if (s->meta.trainable[c]) {
+            int w = snprintf(names + used, sizeof names - used, "%s%s", n ? ", " : "",
+                             s->meta.class_names[c]);
+            if (w > 0 && (size_t)w < sizeof names - used)
+                used += (size_t)w;
+            n++;
+        }
+    if (n == 0) {
+        wb_shared_notice(&t->sh, "Retrain: no judge is checked (Space checks one, a checks all)");
+        return;
+    }
+    int epochs = s->opt.epochs > 0 ? s->opt.epochs : 1;
+    session_retrain_judges(s, epochs);
+    l->idle = l->finished = l->error = l->paused = 0;
+    clear_error(l);
+    wb_shared_notice(&t->sh, "Retraining %d judge%s (%s) for %d epoch%s, Stage 1 frozen%s", n,
+                  n == 1 ? "" : "s", names, epochs, epochs == 1 ? "" : "s",
+                  s->epoch_open ? ", after the current epoch" : "");
+}
+
+static void apply(loop_t *l, const wb_cmd_t *c)
+{
+    wb_trainer_t *t = l->t;
+    session_t *s = t->s;
+    int k = s->meta.k;
+    switch (c->kind) {
+    case WB_CMD_TRAINABLE:
+        for (int j = 0; j < k; j++)
+            if (c->c < 0 || c->c == j)
+                session_set_trainable(s, j, c->on);
+        if (c->c < 0)
+            wb_shared_notice(&t->sh, "%s (from the next step)",
+                          c->on ? "Every judge trainable" : "Every judge frozen");
+        else if (c->c < k)
+            wb_shared_notice(&t->sh, "Judge %s: %s (from the next step)", s->meta.class_names[c->c],
+                          c->on ? "trainable" : "frozen");
+        t->changed = 1;
+        break;
+    case WB_CMD_TAU:
+        for (int j = 0; j < k && j < c->k; j++)
+            s->meta.tau[j] = c->tau[j] < 0 ? 0 : c->tau[j] > 1 ? 1 : c->tau[j];
+        snprintf(s->meta.tuned_by, sizeof s->meta.tuned_by, "%s", c->tuned_by);
+        t->manual_tau = t->changed = 1;
+        break;
+    case WB_CMD_PAUSE:
+        if (l->finished || l->error) {
+            wb_shared_notice(&t->sh, "Nothing to pause: training is %s",
+                          l->error ? "stopped by an error" : "done (r retrains judges)");
+            break;
+        }
+        l->paused = !l->paused;
+        wb_shared_notice(&t->sh, "%s", l->paused ? "Paused" : "Resumed");
+        break;
+    case WB_CMD_RETRAIN:
+        retrain(l);
+        break;
+    case WB_CMD_SAVE:
+        save(l, "on request");
+        break;
+    case WB_CMD_QUIT:
+        l->quit = 1;
+        break;
+    }
+    l->applied = c->seq;
+}
+
+static void step(loop_t *l)
+{
+    wb_trainer_t *t = l->t;
+    err_t e = {{0}};
+    int rc = session_step(t->s, &e);
+    t->changed = 1;
+    l->steps++;
+    if (rc < 0) {
+        set_error(l, "training", e.msg);
+        t->exit_status = 1;
+        l->error = l->idle = 1;
+        return;
+    }
+    if (session_epoch_done(t->s))
+        on_epoch_end(l);
+    if (rc == 0) {
+        finish(l);
+        l->finished = l->idle = 1;
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    loop_t l = {.t = arg};
+    wb_trainer_t *t = l.t;
+    session_t *s = t->s;
+    log_banner(t);
+    if (t->loaded && s->data.val.n > 0) { /* thresholds work before the first epoch */
+        session_score(s, &s->data.val, &s->val);
+        publish_val(t);
+    }
+    publish(&l, WB_TRAINING);
+    while (!l.quit) {
+        wb_cmd_t cmd[TAKE_MAX];
+        int n = wb_shared_take(&t->sh, cmd, TAKE_MAX, l.paused || l.idle);
+        for (int i = 0; i < n && !l.quit; i++)
+            apply(&l, &cmd[i]);
+        if (l.quit)
+            break;
+        if (!l.paused && !l.idle)
+            step(&l);
+        publish(&l, state_of(&l));
+    }
+    publish(&l, WB_STOPPING);
+    if (t->changed)
+        save(&l, "on quit");
+    else if (t->s->meta.epoch > 0 || t->loaded)
+        wb_shared_notice(&t->sh, "Model saved to %s is up to date (%d epochs completed)",
+                      t->s->opt.save_model, t->s->meta.epoch);
+    else
+        wb_shared_notice(&t->sh, "Nothing was trained: no model saved");
+    publish(&l, WB_STOPPED);
+    return NULL;
+}
+
+static void fill_static(wb_trainer_t *t)
+{
+    const session_t *s = t->s;
+    wb_snap_t *p = &t->sh.snap;
+    p->state = WB_STARTING;
+    p->k = s->meta.k;
+    for (int c = 0; c < s->meta.k; c++)
+        snprintf(p->class_names[c], MODEL_NAME_LEN, "%s", s->meta.class_names[c]);
+    snprintf(p->device, sizeof p->device, "%s, %d thread%s", s->be->name, s->be->threads,
+             s->be->threads == 1 ? "" : "s");
+    snprintf(p->dataset, sizeof p->dataset, "%s", s->data.name);
+    snprintf(p->save_dir, sizeof p->save_dir, "%s", s->opt.save_model);
+    p->start_epoch = s->start_epoch;
+    p->last_epoch = s->start_epoch + s->run_epochs;
+    p->stage1_frozen = s->stage1_frozen;
+    memcpy(p->tau, s->meta.tau, sizeof(double) * s->meta.k);
+    memcpy(p->trainable, s->meta.trainable, sizeof(int) * s->meta.k);
+    snprintf(p->tuned_by, sizeof p->tuned_by, "%.63s", s->meta.tuned_by);
+}
+
+int wb_trainer_start(wb_trainer_t *t, session_t *s, err_t *e)
+{
+    memset(t, 0, sizeof *t);
+    t->s = s;
+    t->loaded = s->start_epoch > 0 || s->opt.load_model[0] || s->opt.stage2_only;
+    if (wb_shared_init(&t->sh))
+        return err_set(e, "cannot create the lock the training thread needs");
+    fill_static(t);
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGWINCH);
+    sigaddset(&block, SIGTSTP); /* ncurses' handler must run in the UI thread */
+    pthread_sigmask(SIG_BLOCK, &block, &old); /* the new thread inherits the mask */
+    int rc = pthread_create(&t->thread, NULL, thread_main, t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc) {
+        wb_shared_destroy(&t->sh);
+        return err_set(e, "cannot start the training thread: %s", strerror(rc));
+    }
+    t->started = 1;
+    return 0;
+}
+
+void wb_trainer_join(wb_trainer_t *t)
+{
+    if (!t->started)
+        return;
+    pthread_join(t->thread, NULL);
+    t->started = 0;
+    wb_shared_destroy(&t->sh);
+}
