@@ -8,14 +8,17 @@
 # ${XDG_CACHE_HOME:-$HOME/.cache}/mscnn), so that the batches end up in
 # TARGET/cifar-10-batches-bin/. Prints the --data_dir to pass to mscnn.
 # The default location is one that mscnn searches by itself.
+# fetch-cifar100.sh runs this script with FETCH_* set for CIFAR-100.
 set -eu
 
-URL=https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz
-MD5=c32a1d4ab5d03f1284b67883e8d87530
-SUBDIR=cifar-10-batches-bin
-FILES="data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin data_batch_5.bin test_batch.bin batches.meta.txt"
+NAME=${FETCH_NAME:-CIFAR-10}
+SIZE=${FETCH_SIZE:-170 MB}
+URL=${FETCH_URL:-https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz}
+MD5=${FETCH_MD5:-c32a1d4ab5d03f1284b67883e8d87530}
+SUBDIR=${FETCH_SUBDIR:-cifar-10-batches-bin}
+FILES=${FETCH_FILES:-data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin data_batch_5.bin test_batch.bin batches.meta.txt}
 
-prog=${0##*/}
+prog=${FETCH_PROG:-${0##*/}}
 
 die() {
     printf '%s: error: %s\n' "$prog" "$*" >&2
@@ -26,7 +29,7 @@ usage() {
     cat <<EOF
 usage: $prog [TARGET]
 
-Downloads CIFAR-10 (binary version, about 170 MB) from
+Downloads $NAME (binary version, about $SIZE) from
   $URL
 checks its MD5 sum and unpacks it into TARGET/$SUBDIR/.
 TARGET defaults to \${XDG_CACHE_HOME:-\$HOME/.cache}/mscnn, where mscnn
@@ -69,7 +72,7 @@ have_all() {
 }
 
 if have_all "$dest"; then
-    printf 'CIFAR-10 is already in %s\n' "$dest"
+    printf '%s is already in %s\n' "$NAME" "$dest"
     printf 'use: --data_dir %s\n' "$dest"
     exit 0
 fi
@@ -77,7 +80,7 @@ fi
 mkdir -p "$target" || die "cannot create directory '$target'"
 [ -w "$target" ] || die "directory '$target' is not writable"
 
-tarball=$target/cifar-10-binary.tar.gz
+tarball=$target/${URL##*/}
 part=$tarball.part
 cleanup() {
     rm -f "$part"
@@ -122,5 +125,5 @@ tar -xzf "$tarball" -C "$target" || die "cannot unpack $tarball into $target"
 have_all "$dest" || die "unpacked archive lacks the expected files in $dest"
 rm -f "$tarball"
 
-printf 'CIFAR-10 is in %s\n' "$dest"
+printf '%s is in %s\n' "$NAME" "$dest"
 printf 'use: --data_dir %s\n' "$dest"
