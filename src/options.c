@@ -802,7 +802,7 @@ void options_print_help(FILE *fp, const char *prog)
             "                          (default %d)\n"
             "      --batch_size N      mini-batch size, 1 to 65536 (default %d)\n"
             "      --lr X              peak learning rate, 0 < X <= 10 (default %g)\n"
-            "      --arch NAME         network architecture: basic (default %s)\n"
+            "      --arch NAME         Stage 1 network: basic or air (default %s)\n"
             "      --seed N            random seed, 0 to 2^64-1 (default %llu)\n"
             "      --device NAME       auto, cpu or gpu (default auto: the GPU when\n"
             "                          this build has one and a device is present)\n"

@@ -124,6 +124,26 @@ static const char *start_dir(const options_t *o, err_t *e)
     return NULL;
 }
 
+/* air's frozen whitening conv comes from the patch statistics of (up to
+ * 5 000) normalised training images; nets without one are left alone. */
+static int init_whitening(session_t *s, err_t *e)
+{
+    if (!net_find_param(s->model->stage1, "stage1.whiten.weight"))
+        return 0;
+    const dataset_t *d = &s->data.train;
+    int n = d->n < 5000 ? d->n : 5000;
+    int *idx = xmalloc(sizeof(int) * (n ? n : 1)), *labels = xmalloc(sizeof(int) * (n ? n : 1));
+    float *images = afloat((size_t)(n ? n : 1) * 3 * 32 * 32);
+    for (int i = 0; i < n; i++)
+        idx[i] = i;
+    dataset_make_batch(d, idx, n, s->meta.mean, s->meta.std, 0, NULL, images, labels);
+    int rc = net_init_whitening(s->model->stage1, images, n, e);
+    afree(images);
+    free(idx);
+    free(labels);
+    return rc;
+}
+
 static int setup_model(session_t *s, const char *dir, err_t *e)
 {
     int max_batch = EVAL_BATCH;
@@ -141,7 +161,7 @@ static int setup_model(session_t *s, const char *dir, err_t *e)
     if (*dir)
         return model_load_weights(dir, s->model, &s->meta, e);
     model_init(s->model, s->opt.seed);
-    return 0;
+    return init_whitening(s, e);
 }
 
 static void apply_options(session_t *s)
