@@ -8,19 +8,25 @@
 # the headline ratio is the median of those (robust to a round disturbed
 # by other jobs), shown with the median images/s of each. It also measures
 # the machine's sgemm rate (2048^3 through PyTorch on OpenBLAS) and
-# mscnn's sustained training FLOP rate against it. See bench/README.md.
+# mscnn's sustained training FLOP rate against it. On a shared machine it
+# waits (up to --wait seconds) until no other process is busy before each
+# round, watches with top during the round, and repeats a round that
+# another process disturbed. See bench/README.md.
 #
 # Usage: bench/compare.sh [--mscnn PATH] [--threads N] [--rounds N] [--cases LIST]
+#                         [--wait S]
 #   --mscnn PATH   the mscnn binary (default: $MSCNN_BIN, ./mscnn, then mscnn in PATH)
 #   --threads N    threads for both (default 2)
-#   --rounds N     alternating runs per case (default 3)
+#   --rounds N     undisturbed rounds per case (default 3)
 #   --cases LIST   comma-separated arch:batch pairs (default air:256,basic:32,basic:256)
+#   --wait S       longest wait for a quiet machine before a round (default 600)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 mscnn=${MSCNN_BIN:-}
 threads=2
 rounds=3
+wait_max=600
 cases=air:256,basic:32,basic:256
 python=/usr/bin/python3
 
@@ -32,12 +38,14 @@ while [ $# -gt 0 ]; do
     --threads) [ $# -ge 2 ] || die "--threads needs a number"; threads=$2; shift 2 ;;
     --rounds) [ $# -ge 2 ] || die "--rounds needs a number"; rounds=$2; shift 2 ;;
     --cases) [ $# -ge 2 ] || die "--cases needs a list like air:256,basic:32"; cases=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --wait) [ $# -ge 2 ] || die "--wait needs seconds"; wait_max=$2; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
     esac
 done
 case $threads in ''|*[!0-9]*) die "--threads: expected a positive integer, got '$threads'" ;; esac
 case $rounds in ''|*[!0-9]*|0) die "--rounds: expected a positive integer, got '$rounds'" ;; esac
+case $wait_max in ''|*[!0-9]*) die "--wait: expected seconds, got '$wait_max'" ;; esac
 
 if [ -z "$mscnn" ]; then
     if [ -x ./mscnn ]; then mscnn=./mscnn; else mscnn=$(command -v mscnn || true); fi
@@ -58,7 +66,35 @@ field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+monitor=
+trap '[ -n "$monitor" ] && kill "$monitor" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+# Other processes over 30 % CPU in top's log $1, except the pids in $2.
+others_in() {
+    awk -v ours=" $2 " '$1 ~ /^[0-9]+$/ && $9 + 0 > 30 && index(ours, " " $1 " ") == 0 {
+        print $1 "(" $12 ")" }' "$1" | sort -u | tr '\n' ' '
+}
+
+# Waits until no other process is busy (two quiet seconds), at most wait_max s.
+wait_quiet() {
+    waited=0
+    while :; do
+        top -b -n 2 -d 1 >"$tmp/q" 2>/dev/null || return 0
+        [ -z "$(others_in "$tmp/q" "")" ] && return 0
+        [ "$waited" -ge "$wait_max" ] && { echo "  (machine still busy after ${wait_max}s; measuring anyway)"; return 0; }
+        sleep 8
+        waited=$((waited + 10))
+    done
+}
+
+# Runs "$@" in the background under top's eye; its output goes to $tmp/out
+# and its pid is added to ours.
+watched() {
+    "$@" >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    ours="$ours $pid"
+    wait "$pid" || return 1
+}
 
 echo "mscnn vs PyTorch, $threads threads, $rounds alternating rounds per case ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -67,7 +103,7 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs skew s
 echo
 
 echo "sgemm 2048^3, $threads threads (PyTorch on OpenBLAS, median of 10):"
-sgemm=$(env $torch_env "$python" - "$threads" <<'EOF'
+cat >"$tmp/sgemm.py" <<'EOF'
 import statistics, sys, time, torch
 torch.set_num_threads(int(sys.argv[1]))
 n = 2048
@@ -81,7 +117,25 @@ for _ in range(10):
     t.append(time.perf_counter() - t0)
 print(f"{2 * n ** 3 / statistics.median(t) / 1e9:.1f}")
 EOF
-)
+tries=0
+while :; do
+    tries=$((tries + 1))
+    wait_quiet
+    ours=""
+    top -b -d 1 >"$tmp/top" 2>/dev/null &
+    monitor=$!
+    watched env $torch_env "$python" "$tmp/sgemm.py" "$threads" ||
+        die "the sgemm measure failed: $(tail -n 2 "$tmp/err")"
+    sgemm=$(tail -n 1 "$tmp/out")
+    kill "$monitor" 2>/dev/null
+    wait "$monitor" 2>/dev/null || true
+    monitor=
+    busy=$(others_in "$tmp/top" "$ours $$")
+    if [ -z "$busy" ] || [ $tries -ge 5 ]; then
+        break
+    fi
+    echo "  (sgemm disturbed by $busy- repeating; it gave $sgemm)"
+done
 echo "  $sgemm GFLOP/s"
 echo
 
@@ -96,14 +150,33 @@ for c in $(echo "$cases" | tr ',' ' '); do
     : >"$tmp/r"
     rounds_txt=""
     i=0
+    tries=0
     while [ $i -lt "$rounds" ]; do
-        i=$((i + 1))
-        mline=$("$mscnn" bench --arch "$arch" --batch_size "$batch" --threads "$threads" | tail -n 1)
-        tline=$(env $torch_env "$python" "$here/pytorch_twin.py" --arch "$arch" \
-                --batch_size "$batch" --threads "$threads" | tail -n 1)
+        tries=$((tries + 1))
+        [ $tries -gt $((3 * rounds + 2)) ] && die "$arch/$batch: too many disturbed rounds; try when the machine is quieter"
+        wait_quiet
+        ours=""
+        top -b -d 1 >"$tmp/top" 2>/dev/null &
+        monitor=$!
+        watched "$mscnn" bench --arch "$arch" --batch_size "$batch" --threads "$threads" ||
+            die "mscnn bench failed ($arch batch $batch): $(tail -n 2 "$tmp/err")"
+        mline=$(tail -n 1 "$tmp/out")
+        watched env $torch_env "$python" "$here/pytorch_twin.py" --arch "$arch" \
+            --batch_size "$batch" --threads "$threads" ||
+            die "pytorch_twin.py failed ($arch batch $batch): $(tail -n 2 "$tmp/err")"
+        tline=$(tail -n 1 "$tmp/out")
+        kill "$monitor" 2>/dev/null
+        wait "$monitor" 2>/dev/null || true
+        monitor=
         m=$(field "$mline" train_img_s)
         t=$(field "$tline" train_img_s)
         [ -n "$m" ] && [ -n "$t" ] || die "a benchmark failed ($arch batch $batch): '$mline' / '$tline'"
+        busy=$(others_in "$tmp/top" "$ours $$")
+        if [ -n "$busy" ]; then
+            echo "  ($arch/$batch: round disturbed by $busy- repeating; it gave $m / $t)"
+            continue
+        fi
+        i=$((i + 1))
         echo "$m" >>"$tmp/m"
         echo "$t" >>"$tmp/t"
         field "$mline" train_gflops >>"$tmp/g"
