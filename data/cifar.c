@@ -246,30 +246,34 @@ int cifar10_present(const char *dir)
     return 1;
 }
 
-static int try_dir(const char *dir, char *out, size_t outlen)
+static int try_dir(const char *dir, int (*present)(const char *), char *out, size_t outlen)
 {
-    if (!cifar10_present(dir))
+    if (!present(dir))
         return 0;
     int n = snprintf(out, outlen, "%s", dir);
     return n >= 0 && (size_t)n < outlen;
 }
 
-int cifar10_locate(char *out, size_t outlen)
+int dataset_locate(const char *subdir, int (*present)(const char *), char *out, size_t outlen)
 {
     char buf[4096];
     const char *env = getenv("MSCNN_DATA");
-    if (env && *env && try_dir(env, out, outlen))
+    if (env && *env && try_dir(env, present, out, outlen))
         return 1;
-    if (try_dir("./data/cifar-10-batches-bin", out, outlen))
+    int n = snprintf(buf, sizeof buf, "./data/%s", subdir);
+    if (n >= 0 && (size_t)n < sizeof buf && try_dir(buf, present, out, outlen))
         return 1;
     const char *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
-    int n = -1;
+    n = -1;
     if (xdg && *xdg)
-        n = snprintf(buf, sizeof buf, "%s/mscnn/cifar-10-batches-bin", xdg);
+        n = snprintf(buf, sizeof buf, "%s/mscnn/%s", xdg, subdir);
     else if (home && *home)
-        n = snprintf(buf, sizeof buf, "%s/.cache/mscnn/cifar-10-batches-bin", home);
-    if (n >= 0 && (size_t)n < sizeof buf && try_dir(buf, out, outlen))
-        return 1;
-    return 0;
+        n = snprintf(buf, sizeof buf, "%s/.cache/mscnn/%s", home, subdir);
+    return n >= 0 && (size_t)n < sizeof buf && try_dir(buf, present, out, outlen);
+}
+
+int cifar10_locate(char *out, size_t outlen)
+{
+    return dataset_locate("cifar-10-batches-bin", cifar10_present, out, outlen);
 }

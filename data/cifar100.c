@@ -282,30 +282,7 @@ int cifar100_present(const char *dir)
     return 1;
 }
 
-static int try_dir(const char *dir, char *out, size_t outlen)
-{
-    if (!cifar100_present(dir))
-        return 0;
-    int n = snprintf(out, outlen, "%s", dir);
-    return n >= 0 && (size_t)n < outlen;
-}
-
 int cifar100_locate(char *out, size_t outlen)
 {
-    char buf[4096];
-    const char *env = getenv("MSCNN_DATA");
-    if (env && *env && try_dir(env, out, outlen))
-        return 1;
-    if (try_dir("./data/cifar-100-binary", out, outlen))
-        return 1;
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    int n = -1;
-    if (xdg && *xdg)
-        n = snprintf(buf, sizeof buf, "%s/mscnn/cifar-100-binary", xdg);
-    else if (home && *home)
-        n = snprintf(buf, sizeof buf, "%s/.cache/mscnn/cifar-100-binary", home);
-    if (n >= 0 && (size_t)n < sizeof buf && try_dir(buf, out, outlen))
-        return 1;
-    return 0;
+    return dataset_locate("cifar-100-binary", cifar100_present, out, outlen);
 }

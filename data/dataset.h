@@ -67,6 +67,10 @@ void dataset_make_batch(const dataset_t *d, const int *idx, int b,
  * $XDG_CACHE_HOME/mscnn/cifar-10-batches-bin (or ~/.cache/...) that holds
  * it. Writes the directory into out and returns 1, or returns 0. */
 int cifar10_locate(char *out, size_t outlen);
+/* The search behind the *_locate functions: the first of $MSCNN_DATA,
+ * ./data/SUBDIR and $XDG_CACHE_HOME/mscnn/SUBDIR (~/.cache/...) for which
+ * present() holds. */
+int dataset_locate(const char *subdir, int (*present)(const char *), char *out, size_t outlen);
 
 /* ---- CIFAR-100 and PNG folder readers (data/cifar100.c, data/folder.c) ---- */
 
