@@ -50,8 +50,9 @@ class GlobalMaxPool(nn.Module):
 
 
 def air_bn(c):
-    """airbench's BatchNorm: scale frozen at 1, trained bias."""
-    bn = nn.BatchNorm2d(c, momentum=0.6, eps=1e-12)
+    """airbench's BatchNorm: scale frozen at 1, trained bias; its
+    "momentum 0.6" is PyTorch's momentum=0.4."""
+    bn = nn.BatchNorm2d(c, momentum=0.4, eps=1e-12)
     bn.weight.requires_grad = False
     return bn
 
@@ -63,12 +64,12 @@ def air_group(cin, cout):
 
 
 def air_net(k):
-    """airbench94: frozen 2x2 whitening conv, three conv groups, global max
-    pool, linear with 1/9 scale."""
+    """airbench94: frozen 2x2 whitening conv and a GELU, three conv groups,
+    global max pool, linear with 1/9 scale."""
     whiten = nn.Conv2d(3, 24, 2, padding=0, bias=False)
     whiten.weight.requires_grad = False
     return nn.Sequential(
-        whiten, *air_group(24, 64), *air_group(64, 256), *air_group(256, 256),
+        whiten, nn.GELU(), *air_group(24, 64), *air_group(64, 256), *air_group(256, 256),
         GlobalMaxPool(), nn.Linear(256, k, bias=False), Mul(1 / 9))
 
 

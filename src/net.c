@@ -155,9 +155,11 @@ static void build_basic(builder_t *bd, int k)
 }
 
 /* airbench94 (Keller Jordan): a frozen 2x2 whitening conv (set by
- * net_init_whitening), three groups of conv3x3 -> maxpool2 -> BN -> GELU
- * -> conv3x3 -> BN -> GELU, a global max pool and a linear layer scaled by
- * 1/9. Convs have no bias; BN as airbench: momentum 0.6, eps 1e-12. */
+ * net_init_whitening) and a GELU, three groups of conv3x3 -> maxpool2 ->
+ * BN -> GELU -> conv3x3 -> BN -> GELU, a global max pool and a linear layer
+ * scaled by 1/9. Convs have no bias. BN as airbench: eps 1e-12, and its
+ * "momentum 0.6" is PyTorch's momentum=1-0.6: running = 0.6 running + 0.4
+ * batch (our bn_momentum is PyTorch's: the weight of the batch). */
 static void air_group(builder_t *bd, const char *group, int width)
 {
     char name[4][NET_NAME_LEN / 4];
@@ -165,15 +167,16 @@ static void air_group(builder_t *bd, const char *group, int width)
     for (int i = 0; i < 4; i++)
         snprintf(name[i], sizeof name[i], "%s.%s", group, what[i]);
     conv_pool(bd, name[0], width, 3, 1, 0, 2);
-    bn_gelu(bd, name[1], 1e-12f, 0.6f);
+    bn_gelu(bd, name[1], 1e-12f, 0.4f);
     conv(bd, name[2], width, 3, 1, 0);
-    bn_gelu(bd, name[3], 1e-12f, 0.6f);
+    bn_gelu(bd, name[3], 1e-12f, 0.4f);
 }
 
 static void build_air(builder_t *bd, int k)
 {
     conv(bd, "whiten", 24, 2, 0, 0);
     bd->net->params[bd->net->layers[0].wp].trainable = 0; /* frozen, but saved */
+    simple(bd, LAYER_GELU); /* makes the whitening's +/- pairs two features */
     air_group(bd, "g1", 64);
     air_group(bd, "g2", 256);
     air_group(bd, "g3", 256);
@@ -301,10 +304,33 @@ static int fan_in(const param_t *p)
     return f;
 }
 
+/* A weight of fan-in f, uniform in +-bound: He-uniform, sqrt(6 / f), or
+ * for air PyTorch's default, 1 / sqrt(f), which airbench's learning rate
+ * and weight decay were tuned with. air's convs then start as a partial
+ * identity, as airbench's: output channel o < in_c is the Dirac delta of
+ * input channel o (nn.init.dirac_). */
+static void init_weight(const param_t *p, float *v, rng_t *rng, int airbench)
+{
+    float f = (float)fan_in(p);
+    float bound = airbench ? 1.0f / sqrtf(f) : sqrtf(6.0f / f);
+    for (size_t j = 0; j < p->count; j++)
+        v[j] = bound * (2.0f * rng_uniform(rng) - 1.0f);
+    if (!airbench || p->ndim != 4)
+        return;
+    int oc = p->shape[0], ic = p->shape[1], kh = p->shape[2], kw = p->shape[3];
+    size_t per_out = (size_t)ic * kh * kw;
+    for (int o = 0; o < oc && o < ic; o++) {
+        float *w = v + (size_t)o * per_out;
+        memset(w, 0, sizeof(float) * per_out);
+        w[((size_t)o * kh + kh / 2) * kw + kw / 2] = 1.0f;
+    }
+}
+
 void net_init(net_t *net, uint64_t seed)
 {
     rng_t rng;
     rng_seed(&rng, seed);
+    int airbench = !strcmp(net->arch, "air");
     float *host = afloat(net->total);
     for (int i = 0; i < net->nparams; i++) {
         const param_t *p = &net->params[i];
@@ -312,10 +338,8 @@ void net_init(net_t *net, uint64_t seed)
         if (strstr(p->name, "running_var")) {
             for (size_t j = 0; j < p->count; j++)
                 v[j] = 1.0f;
-        } else if (p->decay) { /* a weight: He-uniform */
-            float bound = sqrtf(6.0f / (float)fan_in(p));
-            for (size_t j = 0; j < p->count; j++)
-                v[j] = bound * (2.0f * rng_uniform(&rng) - 1.0f);
+        } else if (p->decay) { /* a weight */
+            init_weight(p, v, &rng, airbench);
         }
     }
     net->be->upload(net->be, net->data, host, net->total);
