@@ -1,6 +1,6 @@
 /* dataset.c - image sets in memory: copies, subsets, splits, statistics and
- * the batch builder with its augmentation (random crop with zero padding in
- * normalised space, horizontal flip). */
+ * the batch builder with its augmentation (random translation with zero or
+ * mirrored padding in normalised space; random or alternating flips). */
 #include "dataset.h"
 
 #include <math.h>
@@ -170,59 +170,95 @@ void dataset_channel_stats(const dataset_t *d, float mean[3], float std[3])
     }
 }
 
-/* Output pixel (y, x) of an augmented image is source pixel
- * (y + dy, x' + dx) with x' = x, or x' = w-1-x when flipped (crop, then
- * mirror); a source position outside the image gives 0 (normalised). Per
- * image the rng is drawn in this order: dx, dy (each uniform in
- * [-pad, pad]), then flip (rng_below(2)), always three draws. */
-void dataset_make_batch(const dataset_t *d, const int *idx, int b,
-                        const float mean[3], const float std[3],
-                        int pad, rng_t *rng, float *out, int *labels_out)
+int augment_flip_bit(uint64_t flip_key, int j)
+{
+    uint64_t z = flip_key + 0x9E3779B97F4A7C15ULL * ((uint64_t)j + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return (int)((z ^ (z >> 31)) & 1);
+}
+
+/* Source coordinate of s (which may lie up to pad outside [0, n)): itself,
+ * its mirror at the edge (reflect) or -1 (zero padding). */
+static int source_coord(int s, int n, int reflect)
+{
+    if (s >= 0 && s < n)
+        return s;
+    if (!reflect)
+        return -1;
+    return s < 0 ? -s : 2 * (n - 1) - s;
+}
+
+/* Image src (C planes of H x W) into dst through the lookup tables:
+ * output pixel (y, x) is source pixel (y + dy, x' + dx) with x' = x, or
+ * x' = W-1-x when flipped (crop, then mirror). */
+static void place_image(const uint8_t *src, float *dst, int C, int H, int W,
+                        const float lut[][256], int dx, int dy, int flip, int reflect)
+{
+    size_t plane = (size_t)H * (size_t)W;
+    int cols[W];
+    for (int x = 0; x < W; x++)
+        cols[x] = source_coord((flip ? W - 1 - x : x) + dx, W, reflect);
+    for (int c = 0; c < C; c++) {
+        const uint8_t *s = src + (size_t)c * plane;
+        float *o = dst + (size_t)c * plane;
+        for (int y = 0; y < H; y++) {
+            int sy = source_coord(y + dy, H, reflect);
+            float *orow = o + (size_t)y * W;
+            if (sy < 0) {
+                for (int x = 0; x < W; x++)
+                    orow[x] = 0.0f;
+                continue;
+            }
+            const uint8_t *srow = s + (size_t)sy * W;
+            for (int x = 0; x < W; x++)
+                orow[x] = cols[x] < 0 ? 0.0f : lut[c][srow[cols[x]]];
+        }
+    }
+}
+
+/* Per image the rng is drawn in this order: dx, dy (each uniform in
+ * [-pad, pad]), then flip (rng_below(2)), always three draws; a source
+ * position outside the image gives 0 (normalised) or its mirror. */
+void dataset_make_batch_aug(const dataset_t *d, const int *idx, int b,
+                            const float mean[3], const float std[3],
+                            const augment_t *aug, rng_t *rng, float *out,
+                            int *labels_out)
 {
     int C = d->c < 3 ? d->c : 3, H = d->h, W = d->w;
-    size_t plane = (size_t)H * (size_t)W;
-    size_t img = (size_t)d->c * plane;
+    size_t img = (size_t)d->c * H * W;
     float lut[3][256];
     for (int c = 0; c < C; c++)
         for (int v = 0; v < 256; v++)
             lut[c][v] = ((float)v / 255.0f - mean[c]) / std[c];
-    if (pad < 0)
-        pad = 0;
+    int pad = aug && aug->pad > 0 ? aug->pad : 0;
+    if (aug && aug->reflect && (pad > H - 1 || pad > W - 1))
+        pad = (H < W ? H : W) - 1; /* a mirror reaches one image across */
 
     for (int i = 0; i < b; i++) {
         const uint8_t *src = d->pixels + (size_t)idx[i] * img;
-        float *dst = out + (size_t)i * (size_t)C * plane;
+        float *dst = out + (size_t)i * (size_t)C * H * W;
         if (labels_out)
             labels_out[i] = d->labels[idx[i]];
-        if (!rng) {
-            for (int c = 0; c < C; c++) {
-                const uint8_t *s = src + (size_t)c * plane;
-                float *o = dst + (size_t)c * plane;
-                for (size_t j = 0; j < plane; j++)
-                    o[j] = lut[c][s[j]];
-            }
-            continue;
+        int dx = 0, dy = 0, flip = 0;
+        if (aug) {
+            dx = (int)rng_below(rng, (uint32_t)(2 * pad + 1)) - pad;
+            dy = (int)rng_below(rng, (uint32_t)(2 * pad + 1)) - pad;
+            flip = (int)rng_below(rng, 2);
+            if (aug->flip == FLIP_NONE)
+                flip = 0;
+            else if (aug->flip == FLIP_ALTERNATE)
+                flip = (augment_flip_bit(aug->flip_key, idx[i]) + aug->epoch) & 1;
         }
-        int dx = (int)rng_below(rng, (uint32_t)(2 * pad + 1)) - pad;
-        int dy = (int)rng_below(rng, (uint32_t)(2 * pad + 1)) - pad;
-        int flip = (int)rng_below(rng, 2);
-        for (int c = 0; c < C; c++) {
-            const uint8_t *s = src + (size_t)c * plane;
-            float *o = dst + (size_t)c * plane;
-            for (int y = 0; y < H; y++) {
-                int sy = y + dy;
-                float *orow = o + (size_t)y * W;
-                if (sy < 0 || sy >= H) {
-                    for (int x = 0; x < W; x++)
-                        orow[x] = 0.0f;
-                    continue;
-                }
-                const uint8_t *srow = s + (size_t)sy * W;
-                for (int x = 0; x < W; x++) {
-                    int sx = (flip ? W - 1 - x : x) + dx;
-                    orow[x] = (sx < 0 || sx >= W) ? 0.0f : lut[c][srow[sx]];
-                }
-            }
-        }
+        place_image(src, dst, C, H, W, (const float (*)[256])lut, dx, dy, flip,
+                    aug && aug->reflect);
     }
+}
+
+void dataset_make_batch(const dataset_t *d, const int *idx, int b,
+                        const float mean[3], const float std[3],
+                        int pad, rng_t *rng, float *out, int *labels_out)
+{
+    augment_t aug = {.pad = pad, .flip = FLIP_RANDOM};
+    dataset_make_batch_aug(d, idx, b, mean, std, rng ? &aug : NULL, rng, out, labels_out);
 }

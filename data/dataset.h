@@ -63,6 +63,30 @@ void dataset_make_batch(const dataset_t *d, const int *idx, int b,
                         const float mean[3], const float std[3],
                         int pad, rng_t *rng, float *out, int *labels_out);
 
+typedef enum { FLIP_NONE, FLIP_RANDOM, FLIP_ALTERNATE } flip_mode_t;
+
+/* The training augmentation: a random translation of up to pad pixels each
+ * way (a crop of the padded image) and a horizontal flip. */
+typedef struct {
+    int pad;               /* >= 0; with reflect at most h - 1 and w - 1 */
+    int reflect;           /* the padding mirrors the image at its edge
+                              (PyTorch's "reflect"); else it holds zeros */
+    flip_mode_t flip;
+    int epoch;             /* FLIP_ALTERNATE: image j is flipped when
+                              bit(flip_key, j) + epoch is odd (airbench) */
+    uint64_t flip_key;
+} augment_t;
+
+/* dataset_make_batch with the augmentation aug (NULL: none; then rng may
+ * be NULL). Per image the rng is drawn three times, as above, whatever
+ * the flip mode. */
+void dataset_make_batch_aug(const dataset_t *d, const int *idx, int b,
+                            const float mean[3], const float std[3],
+                            const augment_t *aug, rng_t *rng, float *out,
+                            int *labels_out);
+/* FLIP_ALTERNATE's fixed bit of image j (0 or 1). */
+int augment_flip_bit(uint64_t flip_key, int j);
+
 /* Finds CIFAR-10: the first of $MSCNN_DATA, ./data/cifar-10-batches-bin,
  * $XDG_CACHE_HOME/mscnn/cifar-10-batches-bin (or ~/.cache/...) that holds
  * it. Writes the directory into out and returns 1, or returns 0. */

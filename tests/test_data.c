@@ -707,6 +707,99 @@ static int matches(const dataset_t *d, int img, const float *out, const float *m
     return 1;
 }
 
+/* does out (3x4x4) equal image img of d shifted by (dx, dy) with the
+ * padding mirrored (PyTorch's "reflect": -1 -> 1, 4 -> 2), mirrored if flip? */
+static int matches_reflect(const dataset_t *d, int img, const float *out, const float *mean,
+                           const float *std, int dx, int dy, int flip)
+{
+    static const int mirror[] = {2, 1, 0, 1, 2, 3, 2, 1}; /* index s + 2, s in -2..5 */
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++) {
+                int sy = mirror[y + dy + 2], sx = mirror[(flip ? 3 - x : x) + dx + 2];
+                float want = ((float)d->pixels[img * 48 + c * 16 + sy * 4 + sx] / 255.0f -
+                              mean[c]) / std[c];
+                if (fabsf(out[c * 16 + y * 4 + x] - want) > 1e-5f)
+                    return 0;
+            }
+    return 1;
+}
+
+/* Reflect padding and airbench's alternating flips. */
+static void test_batch_aug(void)
+{
+    enum { N = 200 };
+    dataset_t d;
+    make_tiny(&d, N);
+    float mean[3] = {0.1f, 0.2f, 0.3f}, std[3] = {0.5f, 0.25f, 2.0f};
+    int idx[N];
+    for (int i = 0; i < N; i++)
+        idx[i] = i;
+    float *out = malloc(sizeof(float) * N * 48), *out1 = malloc(sizeof(float) * N * 48);
+
+    /* reflect, pad 2: every image a mirrored-padding copy, draws as documented */
+    augment_t aug = {.pad = 2, .reflect = 1, .flip = FLIP_RANDOM};
+    rng_t r, q;
+    rng_seed(&r, 7);
+    rng_seed(&q, 7);
+    dataset_make_batch_aug(&d, idx, N, mean, std, &aug, &r, out, NULL);
+    int ok = 1, edge_shift = 0;
+    for (int i = 0; i < N; i++) {
+        int dx = (int)rng_below(&q, 5) - 2, dy = (int)rng_below(&q, 5) - 2;
+        int f = (int)rng_below(&q, 2);
+        ok &= matches_reflect(&d, i, out + i * 48, mean, std, dx, dy, f);
+        edge_shift += dx == -2 || dy == 2;
+    }
+    CHECK(ok, "reflect padding: each image its shifted copy mirrored at the edges");
+    CHECK(edge_shift > 20, "shifts of the full pad occur (%d)", edge_shift);
+
+    /* alternate: a fixed half flipped in even epochs, the other half in odd */
+    aug = (augment_t){.pad = 0, .flip = FLIP_ALTERNATE, .epoch = 4, .flip_key = 99};
+    rng_seed(&r, 1);
+    dataset_make_batch_aug(&d, idx, N, mean, std, &aug, &r, out, NULL);
+    aug.epoch = 5;
+    rng_seed(&r, 2); /* the rng does not decide alternating flips */
+    dataset_make_batch_aug(&d, idx, N, mean, std, &aug, &r, out1, NULL);
+    int flipped = 0, complementary = 1, bit_ok = 1;
+    for (int i = 0; i < N; i++) {
+        int f0 = matches(&d, i, out + i * 48, mean, std, 0, 0, 1) &&
+                 !matches(&d, i, out + i * 48, mean, std, 0, 0, 0);
+        int f1 = matches(&d, i, out1 + i * 48, mean, std, 0, 0, 1) &&
+                 !matches(&d, i, out1 + i * 48, mean, std, 0, 0, 0);
+        int p0 = matches(&d, i, out + i * 48, mean, std, 0, 0, 0);
+        int p1 = matches(&d, i, out1 + i * 48, mean, std, 0, 0, 0);
+        complementary &= (f0 && p1) || (p0 && f1);
+        bit_ok &= f0 == augment_flip_bit(99, i);
+        flipped += f0;
+    }
+    CHECK(complementary, "alternate: each image flipped in exactly one of two epochs");
+    CHECK(bit_ok, "alternate: flipped in even epochs exactly when its bit is 1");
+    CHECK(flipped > N / 2 - 30 && flipped < N / 2 + 30, "alternate: about half (%d of %d)",
+          flipped, N);
+    int same_key = 1, other_key = 0;
+    for (int i = 0; i < N; i++) {
+        same_key &= augment_flip_bit(99, i) == augment_flip_bit(99, i);
+        other_key += augment_flip_bit(99, i) != augment_flip_bit(100, i);
+    }
+    CHECK(same_key && other_key > 50, "the bits follow the key (%d of %d differ)", other_key, N);
+
+    /* none: never flipped, still translated */
+    aug = (augment_t){.pad = 1, .flip = FLIP_NONE};
+    rng_seed(&r, 3);
+    rng_seed(&q, 3);
+    dataset_make_batch_aug(&d, idx, N, mean, std, &aug, &r, out, NULL);
+    ok = 1;
+    for (int i = 0; i < N; i++) {
+        int dx = (int)rng_below(&q, 3) - 1, dy = (int)rng_below(&q, 3) - 1;
+        rng_below(&q, 2);
+        ok &= matches(&d, i, out + i * 48, mean, std, dx, dy, 0);
+    }
+    CHECK(ok, "flip none: shifted, never mirrored");
+    free(out);
+    free(out1);
+    dataset_free(&d);
+}
+
 static void test_batch(void)
 {
     dataset_t d;
@@ -883,6 +976,7 @@ int main(void)
     test_split();
     test_stats();
     test_batch();
+    test_batch_aug();
     test_real();
 
     char full[512];
