@@ -60,6 +60,9 @@ static const char *const device_names[] = {"auto", "cpu", "gpu", NULL};
 /* The architectures the model code knows; add new ones here. */
 static const char *const arch_names[] = {"basic", "air", NULL};
 static const char *const schedule_names[] = {"constant", "linear", "cosine", NULL};
+static const char *const recipe_names[] = {"auto", "keras", "air", NULL};
+static const char *const fill_names[] = {"zero", "reflect", NULL};
+static const char *const flip_names[] = {"random", "alternate", "none", NULL};
 
 #define FIELD(f) offsetof(options_t, f), sizeof(((options_t *)0)->f)
 #define INT(sec, key, f, lo, hi) {sec, key, K_INT, FIELD(f), lo, hi, 0, 0, 0, 0, NULL}
@@ -88,6 +91,8 @@ static const setting_t settings[] = {
     INT("data", "val_light", val_light, 0, 100000),
     BOOL("data", "augment", augment),
     INT("data", "crop_pad", crop_pad, 0, 16),
+    CHOICE("data", "crop_fill", crop_fill, fill_names),
+    CHOICE("data", "flip", flip, flip_names),
     INT("data", "synth_train", synth_train, 10, 1000000),
     INT("data", "synth_test", synth_test, 10, 1000000),
 
@@ -100,7 +105,12 @@ static const setting_t settings[] = {
     FLT("train", "weight_decay", weight_decay, 0.0, 1.0, 0),
     FLT("train", "label_smoothing", label_smoothing, 0.0, 1.0, B_OPEN_HI),
     FLT("train", "warmup_epochs", warmup_epochs, 0.0, 1000.0, 0),
+    FLT("train", "warmup_from", warmup_from, 0.0, 1.0, 0),
     CHOICE("train", "lr_schedule", lr_schedule, schedule_names),
+    FLT("train", "bn_bias_lr_scale", bn_bias_lr_scale, 0.0, 1000.0, B_OPEN_LO),
+    BOOL("train", "lookahead", lookahead),
+    INT("train", "tta", tta, 0, 2),
+    CHOICE("train", "recipe", recipe, recipe_names),
 
     BOOL("stage2", "stage2_only", stage2_only),
     TEXT("stage2", "stage2_categories", stage2_categories),
@@ -111,9 +121,12 @@ static const setting_t settings[] = {
     INT("stage2", "judge_batch_size", judge_batch_size, 1, 65536),
     INT("stage2", "judge_passes", judge_passes, 1, 100),
     FLT("stage2", "judge_lr", judge_lr, 0.0, 10.0, B_OPEN_LO),
+    FLT("stage2", "judge_momentum", judge_momentum, 0.0, 1.0, B_OPEN_HI),
+    FLT("stage2", "judge_weight_decay", judge_weight_decay, 0.0, 1.0, 0),
     PATH("run", "predictions", predictions, 1),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
+_Static_assert(NSETTINGS <= OPTIONS_MAX_SETTINGS, "raise OPTIONS_MAX_SETTINGS");
 
 static const char *const sections[] = {"run", "data", "train", "stage2", NULL};
 
@@ -138,9 +151,12 @@ void options_defaults(options_t *o)
     o->val_light = 500;
     o->augment = 1;
     o->crop_pad = 4;
+    snprintf(o->crop_fill, sizeof o->crop_fill, "%s", "zero");
+    snprintf(o->flip, sizeof o->flip, "%s", "random");
     o->synth_train = 5000;
     o->synth_test = 1000;
 
+    snprintf(o->recipe, sizeof o->recipe, "%s", "auto");
     snprintf(o->arch, sizeof o->arch, "%s", "basic");
     o->epochs = 50;
     o->batch_size = 32;
@@ -150,7 +166,11 @@ void options_defaults(options_t *o)
     o->weight_decay = 5e-4;
     o->label_smoothing = 0.0;
     o->warmup_epochs = 1.0;
+    o->warmup_from = 0.0;
     snprintf(o->lr_schedule, sizeof o->lr_schedule, "%s", "linear");
+    o->bn_bias_lr_scale = 1.0;
+    o->lookahead = 0;
+    o->tta = 0;
 
     o->stage2_only = 0;
     o->stage2_categories[0] = '\0';
@@ -161,6 +181,8 @@ void options_defaults(options_t *o)
     o->judge_batch_size = 16;
     o->judge_passes = 4;
     o->judge_lr = 0.03;
+    o->judge_momentum = 0.9;
+    o->judge_weight_decay = 5e-4;
     o->predictions[0] = '\0';
 }
 
@@ -237,8 +259,19 @@ static void describe(const setting_t *s, char *buf, size_t len)
 /* strtol/strtod skip leading blanks; a setting never starts with one. */
 static int starts_clean(const char *v) { return *v && !isspace((unsigned char)*v); }
 
-/* Parses and stores one value; -1 (o untouched) when it is not valid. */
+static int store_value(options_t *o, const setting_t *s, const char *v);
+
+/* Parses and stores one value, marking the setting given; -1 (o untouched)
+ * when it is not valid. */
 static int set_value(options_t *o, const setting_t *s, const char *v)
+{
+    if (store_value(o, s, v))
+        return -1;
+    o->given[s - settings] = 1;
+    return 0;
+}
+
+static int store_value(options_t *o, const setting_t *s, const char *v)
 {
     char *field = (char *)o + s->offset;
     switch (s->kind) {
@@ -473,7 +506,8 @@ enum {
     OPT_SAVE_MODEL, OPT_CONFIG, OPT_DATA_DIR, OPT_DATASET, OPT_SEED, OPT_THREADS,
     OPT_OUTPUT_DIR, OPT_ARCH, OPT_LR, OPT_HELP_L, OPT_VERSION_L, OPT_STAGE2_ONLY,
     OPT_STAGE2_CATEGORIES, OPT_THRESHOLD, OPT_TUNE_THRESHOLD, OPT_PER_CATEGORY,
-    OPT_PREDICTIONS, OPT_NO_COLOR, OPT_DEVICE
+    OPT_PREDICTIONS, OPT_NO_COLOR, OPT_DEVICE, OPT_RECIPE, OPT_TTA, OPT_MOMENTUM,
+    OPT_WEIGHT_DECAY, OPT_LABEL_SMOOTHING, OPT_WARMUP_EPOCHS, OPT_LOOKAHEAD, OPT_FLIP
 };
 
 static const struct option long_options[] = {
@@ -498,6 +532,17 @@ static const struct option long_options[] = {
     {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
     {"arch", required_argument, NULL, OPT_ARCH},
     {"lr", required_argument, NULL, OPT_LR},
+    {"recipe", required_argument, NULL, OPT_RECIPE},
+    {"tta", required_argument, NULL, OPT_TTA},
+    {"momentum", required_argument, NULL, OPT_MOMENTUM},
+    {"weight_decay", required_argument, NULL, OPT_WEIGHT_DECAY},
+    {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
+    {"label_smoothing", required_argument, NULL, OPT_LABEL_SMOOTHING},
+    {"label-smoothing", required_argument, NULL, OPT_LABEL_SMOOTHING},
+    {"warmup_epochs", required_argument, NULL, OPT_WARMUP_EPOCHS},
+    {"warmup-epochs", required_argument, NULL, OPT_WARMUP_EPOCHS},
+    {"lookahead", required_argument, NULL, OPT_LOOKAHEAD},
+    {"flip", required_argument, NULL, OPT_FLIP},
     {"stage2_only", no_argument, NULL, OPT_STAGE2_ONLY},
     {"stage2-only", no_argument, NULL, OPT_STAGE2_ONLY},
     {"stage2_categories", required_argument, NULL, OPT_STAGE2_CATEGORIES},
@@ -524,7 +569,12 @@ static const setting_t *option_setting(int val)
         {OPT_DATA_DIR, "data", "data_dir"},   {OPT_DATASET, "data", "dataset"},
         {OPT_SEED, "run", "seed"},            {OPT_THREADS, "run", "threads"},
         {OPT_OUTPUT_DIR, "run", "output_dir"}, {OPT_ARCH, "train", "arch"},
-        {OPT_LR, "train", "lr"},
+        {OPT_LR, "train", "lr"},              {OPT_RECIPE, "train", "recipe"},
+        {OPT_TTA, "train", "tta"},            {OPT_MOMENTUM, "train", "momentum"},
+        {OPT_WEIGHT_DECAY, "train", "weight_decay"},
+        {OPT_LABEL_SMOOTHING, "train", "label_smoothing"},
+        {OPT_WARMUP_EPOCHS, "train", "warmup_epochs"},
+        {OPT_LOOKAHEAD, "train", "lookahead"}, {OPT_FLIP, "data", "flip"},
         {OPT_STAGE2_CATEGORIES, "stage2", "stage2_categories"},
         {OPT_THRESHOLD, "stage2", "threshold"},
         {OPT_TUNE_THRESHOLD, "stage2", "tune_threshold"},
@@ -776,6 +826,39 @@ out:
     return rc;
 }
 
+/* ---- recipes ------------------------------------------------------------- */
+
+/* airbench94's recipe (Keller Jordan, 2024) in mscnn's terms. airbench sums
+ * the loss over the batch and gives SGD lr 11.5 / kilostep and weight decay
+ * 0.0153 x 1024 / kilostep as PyTorch's coupled decay divided by lr, with
+ * kilostep = 1024 (1 + 1 / (1 - momentum)); mscnn averages the loss, so its
+ * lr is airbench's times the batch (1.5) and its decay airbench's effective
+ * decay over that lr (1.33e-3). Warm-up from 0.2 over 20 % of 10 epochs,
+ * then linear decay to 0; BN biases learn 64x faster. */
+static const char *const air_recipe[][3] = {
+    {"train", "epochs", "10"},          {"train", "batch_size", "1024"},
+    {"train", "lr", "1.5"},             {"train", "momentum", "0.85"},
+    {"train", "nesterov", "1"},         {"train", "weight_decay", "0.00133"},
+    {"train", "label_smoothing", "0.2"}, {"train", "warmup_epochs", "2"},
+    {"train", "warmup_from", "0.2"},    {"train", "lr_schedule", "linear"},
+    {"train", "bn_bias_lr_scale", "64"}, {"train", "lookahead", "1"},
+    {"train", "tta", "2"},              {"data", "crop_pad", "2"},
+    {"data", "crop_fill", "reflect"},   {"data", "flip", "alternate"},
+};
+
+void options_apply_recipe(options_t *o, const char *arch)
+{
+    if (!strcmp(o->recipe, "auto"))
+        snprintf(o->recipe, sizeof o->recipe, "%s", !strcmp(arch, "air") ? "air" : "keras");
+    if (strcmp(o->recipe, "air"))
+        return; /* keras: the built-in defaults */
+    for (size_t i = 0; i < sizeof air_recipe / sizeof air_recipe[0]; i++) {
+        const setting_t *s = find_setting(air_recipe[i][0], air_recipe[i][1]);
+        if (!o->given[s - settings] && store_value(o, s, air_recipe[i][2]))
+            abort(); /* the table above holds a value its setting refuses */
+    }
+}
+
 /* ---- help ---------------------------------------------------------------- */
 
 void options_print_help(FILE *fp, const char *prog)
@@ -803,6 +886,23 @@ void options_print_help(FILE *fp, const char *prog)
             "      --batch_size N      mini-batch size, 1 to 65536 (default %d)\n"
             "      --lr X              peak learning rate, 0 < X <= 10 (default %g)\n"
             "      --arch NAME         Stage 1 network: basic or air (default %s)\n"
+            "      --recipe NAME       training recipe: auto (the network's), keras\n"
+            "                          (the defaults shown here) or air (airbench94:\n"
+            "                          10 epochs, batch 1024, lr 1.5, momentum 0.85,\n"
+            "                          label smoothing 0.2, lookahead, TTA 2, ...);\n"
+            "                          settings given in the config file or on the\n"
+            "                          command line override the recipe's\n"
+            "      --momentum X        SGD momentum, 0 <= X < 1 (default %g)\n"
+            "      --weight_decay X    L2 weight decay, 0 to 1 (default %g)\n"
+            "      --label_smoothing X label smoothing, 0 <= X < 1 (default %g)\n"
+            "      --warmup_epochs X   learning-rate warm-up in epochs (default %g)\n"
+            "      --lookahead BOOL    airbench's lookahead average of Stage 1's\n"
+            "                          weights every 5 steps (default off)\n"
+            "      --flip MODE         training flips: random, alternate (each image\n"
+            "                          flipped every other epoch) or none\n"
+            "                          (default %s)\n"
+            "      --tta N             test-time augmentation of Stage 1: 0 none,\n"
+            "                          1 flip, 2 flip and 1-pixel shifts (default %d)\n"
             "      --seed N            random seed, 0 to 2^64-1 (default %llu)\n"
             "      --device NAME       auto, cpu or gpu (default auto: the GPU when\n"
             "                          this build has one and a device is present)\n"
@@ -856,13 +956,14 @@ void options_print_help(FILE *fp, const char *prog)
             "the command line, each overriding the one before. The config file is\n"
             "FILE from -c, else $XDG_CONFIG_HOME/mscnn/mscnn.ini\n"
             "(~/.config/mscnn/mscnn.ini) when it exists. It also holds settings with\n"
-            "no option (momentum, weight decay, augmentation, schedule, ...); copy\n"
+            "no option (augmentation, schedule, judges, ...); copy\n"
             "the commented template to start one:\n"
             "  %s/mscnn/mscnn.ini\n"
             "\n"
             "Exit status: 0 success, 1 runtime error, 2 usage error (or no\n"
             "terminal for the workbench), 130 stopped by a signal (model saved).\n"
             "Full documentation: man mscnn\n",
-            prog, d.epochs, d.batch_size, d.lr, d.arch, (unsigned long long)d.seed,
+            prog, d.epochs, d.batch_size, d.lr, d.arch, d.momentum, d.weight_decay,
+            d.label_smoothing, d.warmup_epochs, d.flip, d.tta, (unsigned long long)d.seed,
             d.threads, d.dataset, d.threshold, d.output_dir, d.save_model, SYSCONFDIR);
 }

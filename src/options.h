@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include "util.h"
 
+/* An upper bound on the number of settings (options.c checks it). */
+#define OPTIONS_MAX_SETTINGS 96
+
 typedef struct {
     /* [run] */
     int batch_mode;          /* --batch */
@@ -33,9 +36,12 @@ typedef struct {
     int val_light;           /* 500 */
     int augment;             /* 1: crop+flip */
     int crop_pad;            /* 4 */
+    char crop_fill[8];       /* "zero" or "reflect": what the crop's padding holds */
+    char flip[16];           /* "random", "alternate" (airbench) or "none" */
     int synth_train, synth_test; /* sizes of the synth set: 5000, 1000 */
 
     /* [train] */
+    char recipe[8];          /* "auto" (the arch's), "keras" or "air" */
     char arch[32];           /* "basic" */
     int epochs;              /* 50 */
     int batch_size;          /* 32 */
@@ -45,7 +51,11 @@ typedef struct {
     double weight_decay;     /* 5e-4 */
     double label_smoothing;  /* 0 */
     double warmup_epochs;    /* linear warm-up length in epochs */
+    double warmup_from;      /* learning-rate factor the warm-up starts at, 0 */
     char lr_schedule[16];    /* "constant", "linear" (decay to 0), "cosine" */
+    double bn_bias_lr_scale; /* learning-rate multiplier of batch-norm biases, 1 */
+    int lookahead;           /* airbench's lookahead average of Stage 1's weights */
+    int tta;                 /* test-time augmentation: 0 none, 1 flip, 2 flip + shifts */
 
     /* [stage2] */
     int stage2_only;         /* --stage2_only: Stage 1 frozen */
@@ -59,7 +69,13 @@ typedef struct {
     int judge_batch_size;    /* 16 */
     int judge_passes;        /* augmented views of the judge split per epoch */
     double judge_lr;         /* 0.03 */
+    double judge_momentum;   /* 0.9, Nesterov */
+    double judge_weight_decay; /* 5e-4 */
     char predictions[1024];  /* --predictions FILE, "" = none */
+
+    /* given[i]: setting i was set by the INI file or the command line, so a
+     * recipe leaves it alone */
+    unsigned char given[OPTIONS_MAX_SETTINGS];
 } options_t;
 
 void options_defaults(options_t *o);
@@ -79,5 +95,11 @@ int options_parse(options_t *o, int argc, char **argv, opt_action_t *action,
                   err_t *e);
 
 void options_print_help(FILE *fp, const char *prog);
+
+/* Applies a recipe: the values of its settings that the INI file and the
+ * command line left alone. recipe "auto" is the recipe of arch ("air" for
+ * air, "keras" for the rest); "keras" is the built-in defaults. Writes the
+ * recipe used into o->recipe. */
+void options_apply_recipe(options_t *o, const char *arch);
 
 #endif

@@ -78,9 +78,11 @@ static void check_equal(const options_t *a, const options_t *b, const char *what
     EQ_I(val_light); EQ_I(augment); EQ_I(crop_pad); EQ_I(synth_train); EQ_I(synth_test);
     EQ_S(arch); EQ_I(epochs); EQ_I(batch_size); EQ_D(lr); EQ_D(momentum);
     EQ_I(nesterov); EQ_D(weight_decay); EQ_D(label_smoothing); EQ_D(warmup_epochs);
-    EQ_S(lr_schedule);
+    EQ_S(lr_schedule); EQ_D(warmup_from); EQ_D(bn_bias_lr_scale); EQ_I(lookahead);
+    EQ_I(tta); EQ_S(recipe); EQ_S(crop_fill); EQ_S(flip);
     EQ_I(stage2_only); EQ_S(stage2_categories); EQ_D(threshold); EQ_S(tune_threshold);
     EQ_I(per_category); EQ_D(judge_holdout); EQ_S(device); EQ_I(judge_batch_size); EQ_I(judge_passes); EQ_D(judge_lr);
+    EQ_D(judge_momentum); EQ_D(judge_weight_decay);
     EQ_S(predictions); EQ_I(threshold_given); EQ_S(cifar100_labels);
 #undef EQ_I
 #undef EQ_D
@@ -418,8 +420,30 @@ static void test_bad_ini(void)
     HAS(e.msg, "f.ini:2: [x] epochs = 3: unknown section [x]");
 }
 
+/* etc/mscnn.ini, with its ";key = value" lines (the settings a recipe
+ * chooses) uncommented, into a scratch file. */
+static const char *uncomment_recipe_keys(const char *path)
+{
+    static char out[512];
+    snprintf(out, sizeof out, "%s/shipped.ini", tmp);
+    FILE *in = fopen(path, "r"), *fp = fopen(out, "w");
+    if (!in || !fp) {
+        perror(path);
+        exit(1);
+    }
+    char line[512];
+    while (fgets(line, sizeof line, in)) {
+        int key = line[0] == ';' && line[1] >= 'a' && line[1] <= 'z';
+        fputs(key ? line + 1 : line, fp);
+    }
+    fclose(in);
+    fclose(fp);
+    return out;
+}
+
 static void test_shipped_ini(void)
 {
+    /* The shipped template (etc/mscnn.ini) must say exactly the defaults. */
     const char *src = getenv("MSCNN_SRCDIR");
     char path[1024];
     snprintf(path, sizeof path, "%s/etc/mscnn.ini", src && *src ? src : ".");
@@ -436,21 +460,82 @@ static void test_shipped_ini(void)
     strcpy(o.output_dir, "x"); strcpy(o.save_model, "x"); strcpy(o.load_model, "x");
     strcpy(o.dataset, "synth"); strcpy(o.data_dir, "x"); o.light_mode = 1;
     o.val_fraction = 0.5; o.val_light = 1; o.augment = 0; o.crop_pad = 1;
+    strcpy(o.crop_fill, "x"); strcpy(o.flip, "x");
     o.synth_train = 11; o.synth_test = 11; strcpy(o.arch, "x"); o.epochs = 1;
+    strcpy(o.recipe, "x");
     o.batch_size = 1; o.lr = 1; o.momentum = 0; o.nesterov = 0; o.weight_decay = 0.1;
     o.label_smoothing = 0.5; o.warmup_epochs = 3; strcpy(o.lr_schedule, "cosine");
+    o.warmup_from = 0.5; o.bn_bias_lr_scale = 2; o.lookahead = 1; o.tta = 2;
     o.stage2_only = 1; strcpy(o.stage2_categories, "x"); o.threshold = 0.1;
     strcpy(o.tune_threshold, "x"); o.per_category = 1; o.judge_holdout = 0.3;
-    strcpy(o.device, "gpu"); o.judge_batch_size = 3; o.judge_passes = 9; o.judge_lr = 1; strcpy(o.predictions, "x");
+    strcpy(o.device, "gpu"); o.judge_batch_size = 3; o.judge_passes = 9; o.judge_lr = 1;
+    o.judge_momentum = 0.5; o.judge_weight_decay = 0.5; strcpy(o.predictions, "x");
     strcpy(o.cifar100_labels, "coarse");
-    int rc = options_load_ini(&o, path, &e);
-    CHECK(rc == 0, "%s: %s", path, e.msg);
+    const char *full = uncomment_recipe_keys(path);
+    int rc = options_load_ini(&o, full, &e);
+    CHECK(rc == 0, "%s: %s", full, e.msg);
     if (rc == 0)
-        check_equal(&o, &d, "etc/mscnn.ini");
+        check_equal(&o, &d, "etc/mscnn.ini, recipe keys uncommented");
+    unlink(full);
 
     CHECK(parse(&o, &e, "-c", path, NULL) == 0, "-c etc/mscnn.ini: %s", e.msg);
     strcpy(d.config_path, path);
     check_equal(&o, &d, "-c etc/mscnn.ini");
+    /* the template leaves the recipe's settings to the recipe */
+    CHECK(parse(&o, &e, "-c", path, "--arch", "air", NULL) == 0, "%s", e.msg);
+    options_apply_recipe(&o, o.arch);
+    CHECK(o.batch_size == 1024 && o.tta == 2 && !strcmp(o.flip, "alternate"),
+          "etc/mscnn.ini with --arch air: the air recipe (batch %d, tta %d, flip %s)",
+          o.batch_size, o.tta, o.flip);
+}
+
+/* A recipe fills in what the INI file and the command line leave unset. */
+static void test_recipe(void)
+{
+    options_t o;
+    err_t e;
+    CHECK(parse(&o, &e, NULL) == 0, "%s", e.msg);
+    options_apply_recipe(&o, o.arch);
+    CHECK(!strcmp(o.recipe, "keras") && o.batch_size == 32 && o.epochs == 50 && o.tta == 0,
+          "basic gets the keras recipe: the defaults");
+
+    CHECK(parse(&o, &e, "--arch", "air", NULL) == 0, "%s", e.msg);
+    options_apply_recipe(&o, o.arch);
+    CHECK(!strcmp(o.recipe, "air"), "auto follows the network: %s", o.recipe);
+    CHECK(o.epochs == 10 && o.batch_size == 1024 && o.lr == 1.5 && o.momentum == 0.85 &&
+          o.nesterov == 1 && o.weight_decay == 0.00133 && o.label_smoothing == 0.2,
+          "air recipe: optimiser");
+    CHECK(o.warmup_epochs == 2 && o.warmup_from == 0.2 && !strcmp(o.lr_schedule, "linear") &&
+          o.bn_bias_lr_scale == 64 && o.lookahead == 1 && o.tta == 2, "air recipe: schedule");
+    CHECK(o.crop_pad == 2 && !strcmp(o.crop_fill, "reflect") && !strcmp(o.flip, "alternate"),
+          "air recipe: augmentation");
+
+    /* what is given wins, from the command line or the INI file */
+    const char *ini = write_file("a.ini", "[train]\nmomentum = 0.8\n[data]\ncrop_pad = 3\n");
+    CHECK(parse(&o, &e, "-c", ini, "--arch", "air", "--batch_size", "256", "--tta", "0",
+                "--epochs", "3", NULL) == 0, "%s", e.msg);
+    options_apply_recipe(&o, "air");
+    CHECK(o.batch_size == 256 && o.tta == 0 && o.epochs == 3, "flags beat the recipe");
+    CHECK(o.momentum == 0.8 && o.crop_pad == 3, "the INI file beats the recipe");
+    CHECK(o.lr == 1.5 && o.lookahead == 1, "the rest is the recipe's");
+
+    /* an explicit recipe, whatever the network (a loaded model's arch is
+     * what the session passes) */
+    CHECK(parse(&o, &e, "--recipe", "air", NULL) == 0, "%s", e.msg);
+    options_apply_recipe(&o, "basic");
+    CHECK(!strcmp(o.recipe, "air") && o.batch_size == 1024, "--recipe air on basic");
+    CHECK(parse(&o, &e, "--arch", "air", "--recipe", "keras", NULL) == 0, "%s", e.msg);
+    options_apply_recipe(&o, "air");
+    CHECK(!strcmp(o.recipe, "keras") && o.batch_size == 32 && o.tta == 0, "--recipe keras on air");
+
+    CHECK(parse(&o, &e, "--recipe", "fast", NULL) == -1, "unknown recipe refused");
+    HAS(e.msg, "--recipe: expected one of auto, keras or air, got 'fast'");
+    CHECK(parse(&o, &e, "--tta", "3", NULL) == -1, "--tta 3 refused");
+    HAS(e.msg, "--tta: expected a whole number from 0 to 2, got '3'");
+    CHECK(parse(&o, &e, "--flip", "sometimes", NULL) == -1, "bad --flip refused");
+    HAS(e.msg, "expected one of random, alternate or none");
+    CHECK(parse(&o, &e, "--lookahead", "maybe", NULL) == -1, "bad --lookahead refused");
+    HAS(e.msg, "--lookahead: expected a boolean");
 }
 
 static void test_help(void)
@@ -496,6 +581,7 @@ int main(void)
     test_config();
     test_bad_ini();
     test_shipped_ini();
+    test_recipe();
     test_help();
 
     unlink(write_file("a.ini", ""));
