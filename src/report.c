@@ -163,8 +163,10 @@ void print_report(FILE *fp, const session_t *s, const scored_t *t, const tune_in
     metrics_report(n, k, tg, o, &rep);
 
     fprintf(fp, "\nData: %s\n", s->data.description);
-    fprintf(fp, "Model: Stage 1 '%s' and %d judges after %d epochs\n", s->meta.arch, k,
-            s->meta.epoch);
+    static const char *const tta[] = {"none", "mirror (2 views)",
+                                      "mirror and 1-pixel shifts (6 views)"};
+    fprintf(fp, "Model: Stage 1 '%s' and %d judges after %d epochs; test-time augmentation: "
+                "%s\n", s->meta.arch, k, s->meta.epoch, tta[s->opt.tta]);
     print_thresholds(fp, s, tune);
     fprintf(fp, "Test loss: Stage 1 %.4f, judges %.4f\n\n", t->s1_loss, t->j_loss);
     print_selective(fp, &ms, tune);
@@ -209,4 +211,16 @@ int write_predictions(const char *path, const session_t *s, const scored_t *t, e
                        strerror(errno));
     }
     return 0;
+}
+
+void print_recipe(FILE *fp, const session_t *s)
+{
+    const options_t *o = &s->opt;
+    fprintf(fp, "Recipe %s: batch %d, lr %g (warm-up %g epochs from %g, then %s), momentum "
+                "%g%s, weight decay %g, label smoothing %g, BN-bias lr x%g, lookahead %s; "
+                "augmentation %s (translate %d %s, flips %s); test-time augmentation %d\n",
+            o->recipe, o->batch_size, o->lr, o->warmup_epochs, o->warmup_from, o->lr_schedule,
+            o->momentum, o->nesterov ? " Nesterov" : "", o->weight_decay, o->label_smoothing,
+            o->bn_bias_lr_scale, o->lookahead ? "on" : "off", o->augment ? "on" : "off",
+            o->crop_pad, o->crop_fill, o->flip, o->tta);
 }

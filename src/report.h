@@ -26,6 +26,9 @@ void print_epoch_line(FILE *fp, const epoch_stats_t *st);
 /* The original project's "Training Status Summary": a check mark or a
  * cross per category, then the trainable categories by name. */
 void print_training_status(FILE *fp, const session_t *s);
+/* One line: the recipe and every training value it (with any overrides)
+ * chose, and the test-time augmentation. */
+void print_recipe(FILE *fp, const session_t *s);
 
 /* How the thresholds of the report were chosen. */
 typedef struct {

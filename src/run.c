@@ -21,6 +21,7 @@ static void print_banner(const session_t *s)
             net_forward_flops(m->stage1) / 1e6, m->k, net_forward_flops(m->judge) / 1e6,
             s->be->name, s->be->threads);
     fprintf(stderr, "Data: %s\n", s->data.description);
+    print_recipe(stderr, s);
     if (s->start_epoch > 0)
         fprintf(stderr, "Resuming after epoch %d\n", s->start_epoch);
     if (s->opt.epochs > 0)

@@ -158,6 +158,7 @@ static int setup_model(session_t *s, const char *dir, err_t *e)
     s->model = model_new(s->be, s->meta.arch, s->meta.k, max_batch, e);
     if (!s->model)
         return -1;
+    net_set_norm_lr_scale(s->model->stage1, (float)s->opt.bn_bias_lr_scale);
     if (*dir)
         return model_load_weights(dir, s->model, &s->meta, e);
     model_init(s->model, s->opt.seed);
@@ -195,6 +196,7 @@ int session_open(session_t *s, const options_t *o, err_t *e)
         return -1;
     if (*dir && model_load_meta(dir, &s->meta, e))
         return -1;
+    options_apply_recipe(&s->opt, *dir ? s->meta.arch : o->arch);
     uint64_t seed = *dir ? s->meta.split_seed : o->seed;
     double holdout = *dir ? s->meta.judge_holdout : o->judge_holdout;
     if (!*dir) {
@@ -216,13 +218,14 @@ int session_open(session_t *s, const options_t *o, err_t *e)
     trainer_init(&s->tr, &s->opt, s->model, s->meta.mean, s->meta.std);
     alloc_scratch(s);
     s->start_epoch = s->meta.epoch;
-    s->run_epochs = o->epochs;
+    s->run_epochs = s->opt.epochs;
     return open_history(s, e);
 }
 
 void session_close(session_t *s)
 {
     history_close(&s->hist);
+    lookahead_free(&s->la);
     if (s->tr.be)
         trainer_free(&s->tr);
     model_free(s->model);

@@ -17,6 +17,7 @@
 
 #include "data_select.h"
 #include "history.h"
+#include "lookahead.h"
 #include "model.h"
 #include "model_io.h"
 #include "options.h"
@@ -79,6 +80,8 @@ typedef struct {
     double val_s1_sum, val_j_sum;
     long val_j_correct;
     int just_finished;          /* the last step completed an epoch */
+    lookahead_t la;             /* Stage 1's lookahead (opt.lookahead), from the
+                                   run's first Stage 1 step to its last */
     /* the judge pool: augmented judge-split images labelled by Stage 1 */
     int pool_n;
     float *pool_x;              /* (pool_n, 3, 32, 32) */

@@ -8,14 +8,15 @@
 #define IMG_FLOATS (3 * 32 * 32)
 
 /* Learning-rate factor at `progress` epochs into this run (0..run_epochs):
- * linear warm-up (fresh models only), then the configured decay. */
+ * linear warm-up from warmup_from (fresh models only), then the configured
+ * decay. */
 static double schedule(const session_t *s, double progress)
 {
     const options_t *o = &s->opt;
     double total = s->run_epochs > 0 ? s->run_epochs : 1;
     double warm = s->start_epoch == 0 ? fmin(o->warmup_epochs, total) : 0.0;
     if (progress < warm)
-        return progress / warm;
+        return o->warmup_from + (1.0 - o->warmup_from) * progress / warm;
     double frac = total > warm ? (progress - warm) / (total - warm) : 0.0;
     if (!strcmp(o->lr_schedule, "linear"))
         return 1.0 - frac;
@@ -44,6 +45,43 @@ static void shuffled_order(session_t *s, int n)
     rng_shuffle(&s->meta.rng, s->order, n);
 }
 
+/* The augmentation of Stage 1's training images (for_pool 0) or of the
+ * judge pool (1: alternating flips become random ones there, as the pool
+ * holds several views of each image per epoch). NULL when off. */
+static const augment_t *augmentation(const session_t *s, int for_pool, augment_t *aug)
+{
+    const options_t *o = &s->opt;
+    if (!o->augment)
+        return NULL;
+    aug->pad = o->crop_pad;
+    aug->reflect = !strcmp(o->crop_fill, "reflect");
+    aug->flip = !strcmp(o->flip, "none")        ? FLIP_NONE
+                : !strcmp(o->flip, "random") || for_pool ? FLIP_RANDOM
+                                                         : FLIP_ALTERNATE;
+    aug->epoch = s->meta.epoch;
+    aug->flip_key = s->meta.split_seed ^ 0xf11bf11bf11bULL;
+    return aug;
+}
+
+/* Lookahead runs over this run's Stage 1 steps; it ends (the weights
+ * become the slow copy) after the last epoch's Stage 1 phase, or when
+ * Stage 1 is frozen partway. */
+static void lookahead_begin(session_t *s)
+{
+    if (!s->opt.lookahead || s->la.slow)
+        return;
+    long per_epoch = batch_steps(s->data.train.n, s->opt.batch_size);
+    lookahead_init(&s->la, s->model->stage1, per_epoch * s->run_epochs);
+}
+
+static void lookahead_end(session_t *s)
+{
+    if (!s->la.slow)
+        return;
+    lookahead_finish(&s->la, s->model->stage1);
+    lookahead_free(&s->la);
+}
+
 static void begin_epoch(session_t *s)
 {
     memset(&s->live, 0, sizeof s->live);
@@ -61,8 +99,10 @@ static void begin_epoch(session_t *s)
     double progress = s->meta.epoch - s->start_epoch;
     s->live.judge_lr = s->opt.judge_lr * schedule(s, progress + 0.5);
     if (s->stage1_frozen) {
+        lookahead_end(s);
         set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
     } else {
+        lookahead_begin(s);
         shuffled_order(s, s->data.train.n);
         set_phase(s, PHASE_STAGE1, batch_steps(s->data.train.n, s->opt.batch_size));
     }
@@ -79,13 +119,15 @@ static void step_stage1(session_t *s)
     int n = s->data.train.n, bs = s->opt.batch_size, i = s->live.step;
     int b = (i + 1) * bs <= n ? bs : n - i * bs;
     rng_t *rng = &s->meta.rng;
+    augment_t aug;
     trainer_load(&s->tr, &s->data.train, s->order + (size_t)i * bs, b,
-                 s->opt.augment ? rng : NULL);
+                 augmentation(s, 0, &aug), rng);
     double progress = s->meta.epoch - s->start_epoch + (double)i / s->live.steps;
     s->live.lr = s->opt.lr * schedule(s, progress);
     double loss;
     int correct;
     stage1_step(&s->tr, b, (float)s->live.lr, rng, &loss, &correct);
+    lookahead_step(&s->la, s->model->stage1);
     s->meta.step++;
     s->s1_loss_sum += loss * b;
     s->s1_correct += correct;
@@ -93,8 +135,11 @@ static void step_stage1(session_t *s)
     s->live.s1_loss = s->s1_loss_sum / s->s1_seen;
     s->live.s1_acc = (double)s->s1_correct / s->s1_seen;
     update_clock(s, s->s1_seen);
-    if (++s->live.step == s->live.steps)
+    if (++s->live.step == s->live.steps) {
+        if (s->meta.epoch + 1 >= s->start_epoch + s->run_epochs)
+            lookahead_end(s);
         set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
+    }
 }
 
 static void pool_alloc(session_t *s)
@@ -164,9 +209,10 @@ static void step_pool(session_t *s)
     }
     int k = s->meta.k, mb = s->tr.max_batch, start = s->live.step * mb;
     int b = s->pool_n - start < mb ? s->pool_n - start : mb;
-    trainer_load(&s->tr, &s->data.judge, s->order + start, b,
-                 s->opt.augment ? &s->meta.rng : NULL);
-    stage1_infer(&s->tr, b);
+    augment_t aug;
+    trainer_load(&s->tr, &s->data.judge, s->order + start, b, augmentation(s, 1, &aug),
+                 &s->meta.rng);
+    stage1_infer(&s->tr, b, 0);
     memcpy(s->pool_x + (size_t)start * IMG_FLOATS, s->tr.xhost,
            sizeof(float) * IMG_FLOATS * b);
     memcpy(s->pool_probs + (size_t)start * k, s->tr.probs_host, sizeof(float) * k * b);

@@ -49,9 +49,9 @@ void session_score_batch(session_t *s, const dataset_t *d, int start, int b, sco
     int k = s->meta.k, *idx = xmalloc(sizeof(int) * b);
     for (int i = 0; i < b; i++)
         idx[i] = start + i;
-    trainer_load(&s->tr, d, idx, b, NULL);
+    trainer_load(&s->tr, d, idx, b, NULL, NULL);
     free(idx);
-    *s1_loss += stage1_infer(&s->tr, b);
+    *s1_loss += stage1_infer(&s->tr, b, s->opt.tta);
     for (int i = 0; i < b; i++) {
         const float *pr = s->tr.probs_host + (size_t)i * k;
         int p = 0;

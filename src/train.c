@@ -30,6 +30,9 @@ void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const floa
     t->jprobs = be->alloc(be, b * 2);
     t->jprobs_host = afloat(b * 2);
     t->jlabels = xcalloc(b, sizeof(int32_t));
+    t->view_host = afloat(b * IMG_FLOATS);
+    t->logits_host = afloat(b * t->k);
+    t->logits = be->alloc(be, b * t->k);
 }
 
 void trainer_free(trainer_t *t)
@@ -39,6 +42,9 @@ void trainer_free(trainer_t *t)
     be->free(be, t->probs);
     be->free(be, t->side);
     be->free(be, t->jprobs);
+    be->free(be, t->logits);
+    afree(t->view_host);
+    afree(t->logits_host);
     afree(t->xhost);
     afree(t->probs_host);
     afree(t->jprobs_host);
@@ -47,10 +53,11 @@ void trainer_free(trainer_t *t)
     free(t->jlabels);
 }
 
-void trainer_load(trainer_t *t, const dataset_t *d, const int *idx, int b, rng_t *rng)
+void trainer_load(trainer_t *t, const dataset_t *d, const int *idx, int b,
+                  const augment_t *aug, rng_t *rng)
 {
     int lab[b];
-    dataset_make_batch(d, idx, b, t->mean, t->std, t->opt->crop_pad, rng, t->xhost, lab);
+    dataset_make_batch_aug(d, idx, b, t->mean, t->std, aug, rng, t->xhost, lab);
     for (int i = 0; i < b; i++)
         t->labels[i] = lab[i];
     t->be->upload(t->be, t->x, t->xhost, (size_t)b * IMG_FLOATS);
@@ -80,10 +87,67 @@ void stage1_step(trainer_t *t, int b, float lr, rng_t *rng, double *loss, int *c
     net_sgd_step(net, lr, (float)o->momentum, (float)o->weight_decay, o->nesterov);
 }
 
-double stage1_infer(trainer_t *t, int b)
+static int mirror_coord(int s, int n) { return s < 0 ? -s : s >= n ? 2 * (n - 1) - s : s; }
+
+void tta_view(const float *in, float *out, int b, int dx, int dy, int flip)
 {
-    net_t *net = t->model->stage1;
-    const float *logits = net_forward(net, t->x, b, 0, NULL);
+    enum { S = 32 };
+    int cols[S];
+    for (int x = 0; x < S; x++)
+        cols[x] = mirror_coord((flip ? S - 1 - x : x) + dx, S);
+    for (int p = 0; p < b * 3; p++) {
+        const float *src = in + (size_t)p * S * S;
+        float *dst = out + (size_t)p * S * S;
+        for (int y = 0; y < S; y++) {
+            const float *row = src + (size_t)mirror_coord(y + dy, S) * S;
+            for (int x = 0; x < S; x++)
+                dst[y * S + x] = row[cols[x]];
+        }
+    }
+}
+
+/* Adds w x the logits of view (dx, dy, flip) of t->xhost to t->logits_host. */
+static void add_view_logits(trainer_t *t, int b, int dx, int dy, int flip, float w)
+{
+    backend_t *be = t->be;
+    const float *src = t->xhost;
+    if (dx || dy || flip) {
+        tta_view(t->xhost, t->view_host, b, dx, dy, flip);
+        src = t->view_host;
+    }
+    be->upload(be, t->x, src, (size_t)b * IMG_FLOATS);
+    const float *logits = net_forward(t->model->stage1, t->x, b, 0, NULL);
+    float *acc = t->logits_host, *tmp = t->probs_host; /* probs_host is free until the end */
+    be->download(be, tmp, logits, (size_t)b * t->k);
+    for (size_t i = 0; i < (size_t)b * t->k; i++)
+        acc[i] += w * tmp[i];
+}
+
+/* airbench's views and weights: level 1 the image and its mirror, 1/2
+ * each; level 2 those at 1/4 and the mirrored pair of each 1-pixel shift
+ * diagonally, either way, at 1/8. */
+static const float *tta_logits(trainer_t *t, int b, int level)
+{
+    static const struct { int dx, dy, flip; float w1, w2; } views[] = {
+        {0, 0, 0, 0.5f, 0.25f},    {0, 0, 1, 0.5f, 0.25f},
+        {-1, -1, 0, 0, 0.125f},    {-1, -1, 1, 0, 0.125f},
+        {1, 1, 0, 0, 0.125f},      {1, 1, 1, 0, 0.125f},
+    };
+    memset(t->logits_host, 0, sizeof(float) * (size_t)b * t->k);
+    for (size_t v = 0; v < sizeof views / sizeof views[0]; v++) {
+        float w = level == 1 ? views[v].w1 : views[v].w2;
+        if (w > 0)
+            add_view_logits(t, b, views[v].dx, views[v].dy, views[v].flip, w);
+    }
+    t->be->upload(t->be, t->x, t->xhost, (size_t)b * IMG_FLOATS); /* the batch as loaded */
+    t->be->upload(t->be, t->logits, t->logits_host, (size_t)b * t->k);
+    return t->logits;
+}
+
+double stage1_infer(trainer_t *t, int b, int tta)
+{
+    const float *logits = tta > 0 ? tta_logits(t, b, tta)
+                                  : net_forward(t->model->stage1, t->x, b, 0, NULL);
     double loss = t->be->softmax_xent(t->be, b, t->k, logits, t->labels,
                                       (float)t->opt->label_smoothing, t->probs, NULL);
     t->be->download(t->be, t->probs_host, t->probs, (size_t)b * t->k);
@@ -133,7 +197,7 @@ double judge_step(trainer_t *t, int c, const float *images, const float *probs,
     }
     if (train) {
         net_backward(net, t->x, NULL, b);
-        net_sgd_step(net, lr, (float)o->momentum, (float)o->weight_decay, o->nesterov);
+        net_sgd_step(net, lr, (float)o->judge_momentum, (float)o->judge_weight_decay, 1);
     }
     return loss * b;
 }

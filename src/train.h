@@ -31,6 +31,9 @@ typedef struct {
     float *jprobs;         /* (max_batch, 2) backend memory: judge softmax */
     float *jprobs_host;    /* (max_batch, 2) */
     int32_t *jlabels;      /* (max_batch): 1 when Stage 1 was right */
+    float *view_host;      /* (max_batch, 3, 32, 32): a test-time view of xhost */
+    float *logits_host;    /* (max_batch, k): test-time views' mean logits */
+    float *logits;         /* (max_batch, k) backend memory: the same */
 } trainer_t;
 
 void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const float *mean,
@@ -38,15 +41,23 @@ void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const floa
 void trainer_free(trainer_t *t);
 
 /* Images idx[0..b) of d into t->x (and t->xhost), labels into t->labels;
- * augmented with rng when rng is not NULL. */
-void trainer_load(trainer_t *t, const dataset_t *d, const int *idx, int b, rng_t *rng);
+ * augmented as aug says (with rng) when aug is not NULL. */
+void trainer_load(trainer_t *t, const dataset_t *d, const int *idx, int b,
+                  const augment_t *aug, rng_t *rng);
 
 /* One Stage 1 SGD step on the loaded batch: mean loss, number correct. */
 void stage1_step(trainer_t *t, int b, float lr, rng_t *rng, double *loss, int *correct);
 
 /* Stage 1 in inference mode on the loaded batch: probabilities into
- * t->probs_host (b, k); returns the summed loss (training smoothing). */
-double stage1_infer(trainer_t *t, int b);
+ * t->probs_host (b, k); returns the summed loss (training smoothing).
+ * tta > 0 averages the logits of test-time views (airbench's levels):
+ * 1: the image and its mirror; 2: that, averaged with the same of the
+ * image shifted one pixel diagonally either way (reflect padding). */
+double stage1_infer(trainer_t *t, int b, int tta);
+
+/* View of b images (b, 3, 32, 32): out(y, x) = in(y + dy, x' + dx) with
+ * x' = x, or 31 - x when flip; positions outside mirror at the edge. */
+void tta_view(const float *in, float *out, int b, int dx, int dy, int flip);
 
 /* The judge side input of b rows of Stage 1 probabilities (b, k) into
  * out (b, JUDGE_SIDE(k)). */

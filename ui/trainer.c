@@ -164,6 +164,7 @@ static void log_banner(wb_trainer_t *t)
                           "(%d threads)", PACKAGE_VERSION, s->meta.arch,
                   net_trainable_count(m->stage1) / 1e6, m->k, s->be->name, s->be->threads);
     wb_shared_log(&t->sh, "Data: %s", s->data.description);
+    log_printed(t, print_recipe);
     if (s->start_epoch > 0)
         wb_shared_log(&t->sh, "Resuming after epoch %d", s->start_epoch);
     log_printed(t, print_training_status);
