@@ -25,7 +25,8 @@ typedef struct {
     int shape[4];
     size_t offset, count;  /* in floats, into the flat buffers */
     int trainable;         /* 0: a buffer (BN running statistics) or frozen */
-    int decay;             /* weight decay applies (weights, not biases) */
+    int decay;             /* weight decay applies (weights, not biases; batch-norm
+                              parameters: see net_sgd_step) */
     int norm;              /* a batch-norm parameter (scale or bias) */
     float lr_scale;        /* learning-rate multiplier in net_sgd_step, 1 by default */
 } param_t;
@@ -135,7 +136,9 @@ float *net_dlogits(net_t *net);
  * trainable one) is skipped; the grad of frozen parameters is left as is. */
 void net_backward(net_t *net, const float *x, float *dx, int b);
 /* One SGD step over every trainable parameter; parameter p moves with
- * learning rate lr * p->lr_scale. */
+ * learning rate lr * p->lr_scale. Weights decay by weight_decay, batch-norm
+ * parameters by weight_decay / p->lr_scale (so lr x decay is the same for
+ * both, as airbench's BN biases), other biases not at all. */
 void net_sgd_step(net_t *net, float lr, float momentum, float weight_decay,
                   int nesterov);
 

@@ -198,8 +198,10 @@ void net_sgd_step(net_t *net, float lr, float momentum, float weight_decay, int 
         const param_t *p = &net->params[i];
         if (!p->trainable)
             continue;
+        /* batch-norm parameters decay at the weights' effective rate
+         * (lr x decay) whatever their learning-rate multiplier, as airbench */
+        float decay = p->decay ? weight_decay : p->norm ? weight_decay / p->lr_scale : 0.0f;
         be->sgd_step(be, p->count, net->data + p->offset, net->grad + p->offset,
-                     net->velocity + p->offset, lr * p->lr_scale, momentum,
-                     p->decay ? weight_decay : 0.0f, nesterov);
+                     net->velocity + p->offset, lr * p->lr_scale, momentum, decay, nesterov);
     }
 }

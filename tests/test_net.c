@@ -194,6 +194,17 @@ static void check_air(void)
     CHECK_NEAR(net->data[cw->offset], w0 - 0.01f, 1e-6, "weight moves by lr");
     CHECK_NEAR(net->data[bias->offset], b0 - 0.64f, 1e-6, "BN bias moves by 64 lr");
     CHECK(net->data[wh->offset] == wh0, "the frozen whitening weight does not move");
+
+    /* weight decay alone (zero gradients): BN biases shrink at the weights'
+     * rate, lr x decay, though their learning rate is 64x */
+    for (size_t i = 0; i < net->total; i++)
+        net->grad[i] = 0.0f;
+    net->data[bias->offset] = 2.0f;
+    w0 = net->data[cw->offset];
+    net_sgd_step(net, 0.01f, 0.0f, 0.5f, 0);
+    CHECK_NEAR(net->data[cw->offset], w0 * (1 - 0.005f), 1e-6, "weight decays by lr x wd");
+    CHECK_NEAR(net->data[bias->offset], 2.0f * (1 - 0.005f), 1e-6,
+               "BN bias decays by lr x wd too");
     net_free(net);
 
     spec.in_w = 40;
