@@ -7,6 +7,11 @@ run_mscnn "$T/o" "$T/e" --help
 expect "--help exits 0" [ "$rc" -eq 0 ]
 expect "--help lists --batch_size" grep_in "$T/o" "--batch_size"
 expect "--help lists --light_mode" grep_in "$T/o" "--light_mode"
+# The man page documents every option --help lists.
+for opt in $(grep -o -- '--[a-z][a-z0-9_-]*' "$T/o" | sort -u); do
+    man_opt=$(printf '%s' "$opt" | sed 's/-/\\-/g')
+    expect "man/mscnn.1.in documents $opt" grep -qF -- "$man_opt" "$MSCNN_SRCDIR/man/mscnn.1.in"
+done
 
 run_mscnn "$T/o" "$T/e" --version
 expect "--version exits 0" [ "$rc" -eq 0 ]
