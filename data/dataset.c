@@ -217,6 +217,23 @@ static void place_image(const uint8_t *src, float *dst, int C, int H, int W,
     }
 }
 
+void tta_view(const float *in, float *out, int b, int dx, int dy, int flip)
+{
+    enum { S = 32 };
+    int cols[S];
+    for (int x = 0; x < S; x++)
+        cols[x] = source_coord((flip ? S - 1 - x : x) + dx, S, 1);
+    for (int p = 0; p < b * 3; p++) {
+        const float *src = in + (size_t)p * S * S;
+        float *dst = out + (size_t)p * S * S;
+        for (int y = 0; y < S; y++) {
+            const float *row = src + (size_t)source_coord(y + dy, S, 1) * S;
+            for (int x = 0; x < S; x++)
+                dst[y * S + x] = row[cols[x]];
+        }
+    }
+}
+
 /* Per image the rng is drawn in this order: dx, dy (each uniform in
  * [-pad, pad]), then flip (rng_below(2)), always three draws; a source
  * position outside the image gives 0 (normalised) or its mirror. */

@@ -87,6 +87,11 @@ void dataset_make_batch_aug(const dataset_t *d, const int *idx, int b,
 /* FLIP_ALTERNATE's fixed bit of image j (0 or 1). */
 int augment_flip_bit(uint64_t flip_key, int j);
 
+/* A test-time view of b normalised images (b, 3, 32, 32): out(y, x) =
+ * in(y + dy, x' + dx) with x' = x, or 31 - x when flip; positions outside
+ * mirror at the edge (reflect padding). */
+void tta_view(const float *in, float *out, int b, int dx, int dy, int flip);
+
 /* Finds CIFAR-10: the first of $MSCNN_DATA, ./data/cifar-10-batches-bin,
  * $XDG_CACHE_HOME/mscnn/cifar-10-batches-bin (or ~/.cache/...) that holds
  * it. Writes the directory into out and returns 1, or returns 0. */

@@ -33,6 +33,33 @@ static conv_desc_t chunk_desc(const conv_desc_t *d, int n)
     return c;
 }
 
+/* The bias (or its gradient) b as a oneDNN memory, or NULL when the plan
+ * has no bias; the caller destroys it. */
+static dnnl_memory_t bias_memory(conv_engine_t *ce, const conv_plan_t *p, const float *b)
+{
+    if (!p->bias)
+        return NULL;
+    dnnl_memory_desc_t md;
+    dnnl_memory_t bm;
+    conv_b_md(&p->d, &md);
+    DNNL_CHECK(dnnl_memory_create(&bm, &md, ce->eng, (void *)b));
+    return bm;
+}
+
+/* Runs the forward step on its ports (x, w and y already bound). */
+static void run_forward(conv_engine_t *ce, conv_plan_t *p, const float *b)
+{
+    step_t *f = &p->fwd;
+    dnnl_memory_t bm = bias_memory(ce, p, b);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, f->a.want},
+                               {DNNL_ARG_WEIGHTS, f->b.want},
+                               {DNNL_ARG_DST, f->c.want},
+                               {DNNL_ARG_BIAS, bm}};
+    conv_execute(ce, f->prim, bm ? 4 : 3, args);
+    if (bm)
+        dnnl_memory_destroy(bm);
+}
+
 static void forward_chunk(conv_engine_t *ce, conv_plan_t *p, const float *x, const float *w,
                           const float *b, float *y)
 {
@@ -40,20 +67,8 @@ static void forward_chunk(conv_engine_t *ce, conv_plan_t *p, const float *x, con
     conv_port_in(ce, &f->a, x, SLOT_X);
     conv_port_in(ce, &f->b, w, SLOT_W);
     conv_port_out_begin(ce, &f->c, y, SLOT_Y);
-    dnnl_memory_t bm = NULL;
-    if (p->bias) {
-        dnnl_memory_desc_t md;
-        conv_b_md(&p->d, &md);
-        DNNL_CHECK(dnnl_memory_create(&bm, &md, ce->eng, (void *)b));
-    }
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, f->a.want},
-                               {DNNL_ARG_WEIGHTS, f->b.want},
-                               {DNNL_ARG_DST, f->c.want},
-                               {DNNL_ARG_BIAS, bm}};
-    conv_execute(ce, f->prim, p->bias ? 4 : 3, args);
+    run_forward(ce, p, b);
     conv_port_out_end(ce, &f->c, y);
-    if (bm)
-        dnnl_memory_destroy(bm);
 }
 
 void cpu_conv2d_forward(backend_t *be, const conv_desc_t *d, const float *x, const float *w,
@@ -105,17 +120,12 @@ static void backward_weights_chunk(conv_engine_t *ce, conv_plan_t *p, const floa
     conv_port_in(ce, &s->a, x, SLOT_X);
     dy_in(ce, &s->b, dy, ready, SLOT_DY2);
     conv_port_out_begin(ce, &s->c, dw, SLOT_DW);
-    dnnl_memory_t bm = NULL;
-    if (p->bias) {
-        dnnl_memory_desc_t md;
-        conv_b_md(&p->d, &md);
-        DNNL_CHECK(dnnl_memory_create(&bm, &md, ce->eng, db));
-    }
+    dnnl_memory_t bm = bias_memory(ce, p, db);
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, s->a.want},
                                {DNNL_ARG_DIFF_DST, s->b.want},
                                {DNNL_ARG_DIFF_WEIGHTS, s->c.want},
                                {DNNL_ARG_DIFF_BIAS, bm}};
-    conv_execute(ce, s->prim, p->bias ? 4 : 3, args);
+    conv_execute(ce, s->prim, bm ? 4 : 3, args);
     conv_port_out_end(ce, &s->c, dw);
     if (bm)
         dnnl_memory_destroy(bm);
@@ -231,19 +241,7 @@ void cpu_conv2d_maxpool_forward(backend_t *be, const conv_desc_t *d, int k, int 
         conv_port_in(ce, &f->b, w, SLOT_W);
         float *conv = conv_slot(ce, SLOT_Y, f->c.want_bytes);
         DNNL_CHECK(dnnl_memory_set_data_handle(f->c.want, conv));
-        dnnl_memory_t bm = NULL;
-        if (b) {
-            dnnl_memory_desc_t md;
-            conv_b_md(&cd, &md);
-            DNNL_CHECK(dnnl_memory_create(&bm, &md, ce->eng, (void *)b));
-        }
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, f->a.want},
-                                   {DNNL_ARG_WEIGHTS, f->b.want},
-                                   {DNNL_ARG_DST, f->c.want},
-                                   {DNNL_ARG_BIAS, bm}};
-        conv_execute(ce, f->prim, b ? 4 : 3, args);
-        if (bm)
-            dnnl_memory_destroy(bm);
+        run_forward(ce, p, b);
         blocked_t t = {conv, nc, d->cout, d->oh, d->ow,
                        block_of(conv_query(f->pd, dnnl_query_dst_md), nc, d->cout, d->oh, d->ow)};
         if (!t.block) { /* an unexpected layout: through NCHW */

@@ -315,37 +315,38 @@ static dnnl_primitive_desc_t bwd_pd(conv_engine_t *ce, conv_plan_t *p, int weigh
     abort();
 }
 
-void conv_plan_bwd_data(conv_engine_t *ce, conv_plan_t *p)
+/* The backward-data (weights 0) or backward-weights (1) step: inputs
+ * dy and w, or x and dy; output dx, or dw. */
+static void plan_backward(conv_engine_t *ce, conv_plan_t *p, int weights, step_t *s)
 {
-    if (p->have_bwd_data)
-        return;
     dnnl_memory_desc_t ux, uw, uy;
     conv_x_md(&p->d, dnnl_nchw, &ux);
     conv_w_md(&p->d, dnnl_oihw, &uw);
     conv_y_md(&p->d, dnnl_nchw, &uy);
-    step_t *s = &p->bwd_data;
-    s->pd = bwd_pd(ce, p, 0);
+    s->pd = bwd_pd(ce, p, weights);
     DNNL_CHECK(dnnl_primitive_create(&s->prim, s->pd));
-    port_init(ce, &s->a, &uy, conv_query(s->pd, dnnl_query_diff_dst_md), 1, 0);
-    port_init(ce, &s->b, &uw, conv_query(s->pd, dnnl_query_weights_md), 1, 0);
-    port_init(ce, &s->c, &ux, conv_query(s->pd, dnnl_query_diff_src_md), 0, 1);
+    if (weights) {
+        port_init(ce, &s->a, &ux, conv_query(s->pd, dnnl_query_src_md), 1, 0);
+        port_init(ce, &s->b, &uy, conv_query(s->pd, dnnl_query_diff_dst_md), 1, 0);
+        port_init(ce, &s->c, &uw, conv_query(s->pd, dnnl_query_diff_weights_md), 0, 1);
+    } else {
+        port_init(ce, &s->a, &uy, conv_query(s->pd, dnnl_query_diff_dst_md), 1, 0);
+        port_init(ce, &s->b, &uw, conv_query(s->pd, dnnl_query_weights_md), 1, 0);
+        port_init(ce, &s->c, &ux, conv_query(s->pd, dnnl_query_diff_src_md), 0, 1);
+    }
+}
+
+void conv_plan_bwd_data(conv_engine_t *ce, conv_plan_t *p)
+{
+    if (!p->have_bwd_data)
+        plan_backward(ce, p, 0, &p->bwd_data);
     p->have_bwd_data = 1;
 }
 
 void conv_plan_bwd_weights(conv_engine_t *ce, conv_plan_t *p)
 {
-    if (p->have_bwd_weights)
-        return;
-    dnnl_memory_desc_t ux, uw, uy;
-    conv_x_md(&p->d, dnnl_nchw, &ux);
-    conv_w_md(&p->d, dnnl_oihw, &uw);
-    conv_y_md(&p->d, dnnl_nchw, &uy);
-    step_t *s = &p->bwd_weights;
-    s->pd = bwd_pd(ce, p, 1);
-    DNNL_CHECK(dnnl_primitive_create(&s->prim, s->pd));
-    port_init(ce, &s->a, &ux, conv_query(s->pd, dnnl_query_src_md), 1, 0);
-    port_init(ce, &s->b, &uy, conv_query(s->pd, dnnl_query_diff_dst_md), 1, 0);
-    port_init(ce, &s->c, &uw, conv_query(s->pd, dnnl_query_diff_weights_md), 0, 1);
+    if (!p->have_bwd_weights)
+        plan_backward(ce, p, 1, &p->bwd_weights);
     p->have_bwd_weights = 1;
 }
 

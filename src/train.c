@@ -87,25 +87,6 @@ void stage1_step(trainer_t *t, int b, float lr, rng_t *rng, double *loss, int *c
     net_sgd_step(net, lr, (float)o->momentum, (float)o->weight_decay, o->nesterov);
 }
 
-static int mirror_coord(int s, int n) { return s < 0 ? -s : s >= n ? 2 * (n - 1) - s : s; }
-
-void tta_view(const float *in, float *out, int b, int dx, int dy, int flip)
-{
-    enum { S = 32 };
-    int cols[S];
-    for (int x = 0; x < S; x++)
-        cols[x] = mirror_coord((flip ? S - 1 - x : x) + dx, S);
-    for (int p = 0; p < b * 3; p++) {
-        const float *src = in + (size_t)p * S * S;
-        float *dst = out + (size_t)p * S * S;
-        for (int y = 0; y < S; y++) {
-            const float *row = src + (size_t)mirror_coord(y + dy, S) * S;
-            for (int x = 0; x < S; x++)
-                dst[y * S + x] = row[cols[x]];
-        }
-    }
-}
-
 /* Adds w x the logits of view (dx, dy, flip) of t->xhost to t->logits_host. */
 static void add_view_logits(trainer_t *t, int b, int dx, int dy, int flip, float w)
 {

@@ -55,9 +55,6 @@ void stage1_step(trainer_t *t, int b, float lr, rng_t *rng, double *loss, int *c
  * image shifted one pixel diagonally either way (reflect padding). */
 double stage1_infer(trainer_t *t, int b, int tta);
 
-/* View of b images (b, 3, 32, 32): out(y, x) = in(y + dy, x' + dx) with
- * x' = x, or 31 - x when flip; positions outside mirror at the edge. */
-void tta_view(const float *in, float *out, int b, int dx, int dy, int flip);
 
 /* The judge side input of b rows of Stage 1 probabilities (b, k) into
  * out (b, JUDGE_SIDE(k)). */

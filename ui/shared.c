@@ -38,7 +38,7 @@ static size_t cells_bytes(const char *s, size_t len, int cells)
  * is one), continuation lines indented by two spaces. */
 static void log_wrapped(wb_log_t *l, const char *s, size_t len)
 {
-    char buf[WB_LOG_LEN];
+    char buf[WB_LOG_LEN] = "";
     int indent = 0;
     for (;;) {
         int room = WB_LOG_WRAP - indent;
@@ -64,27 +64,22 @@ static void log_wrapped(wb_log_t *l, const char *s, size_t len)
     }
 }
 
-void wb_log_add_text(wb_log_t *l, const char *text)
+/* Hands each line of text (without its newline) to add. */
+static void log_lines(wb_log_t *l, const char *text,
+                      void (*add)(wb_log_t *, const char *, size_t))
 {
     while (*text) {
         size_t len = strcspn(text, "\n");
-        log_wrapped(l, text, len);
+        add(l, text, len);
         text += len;
         if (*text == '\n')
             text++;
     }
 }
 
-void wb_log_add_raw(wb_log_t *l, const char *text)
-{
-    while (*text) {
-        size_t len = strcspn(text, "\n");
-        log_put(l, text, len);
-        text += len;
-        if (*text == '\n')
-            text++;
-    }
-}
+void wb_log_add_text(wb_log_t *l, const char *text) { log_lines(l, text, log_wrapped); }
+
+void wb_log_add_raw(wb_log_t *l, const char *text) { log_lines(l, text, log_put); }
 
 void wb_log_add(wb_log_t *l, const char *fmt, ...)
 {
