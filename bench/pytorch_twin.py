@@ -3,7 +3,7 @@
 times them, for a side-by-side speed comparison.
 
 Trains `basic` or `air` (the same layers, shapes and parameter counts as
-src/net.c) on synthetic 32x32x3 input at a given batch size: forward,
+src/engine/net.c) on synthetic 32x32x3 input at a given batch size: forward,
 softmax cross-entropy, backward and a Nesterov SGD step per iteration, after
 warm-up, median of repeats; then times inference. Runs both memory layouts
 (NCHW and channels_last) and reports the faster, ending with the same

@@ -5,7 +5,7 @@
  * read whole with one fread, checked, then split into pixels and labels and
  * appended to the dataset.
  */
-#include "dataset.h"
+#include "data/dataset.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -9,7 +9,7 @@
  * labelling was asked for, then the records are split into pixels and the
  * chosen labels.
  */
-#include "dataset.h"
+#include "data/dataset.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,7 +1,7 @@
 /* dataset.c - image sets in memory: copies, subsets, splits, statistics and
  * the batch builder with its augmentation (random translation with zero or
  * mirrored padding in normalised space; random or alternating flips). */
-#include "dataset.h"
+#include "data/dataset.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #define MSCNN_DATASET_H
 
 #include <stdint.h>
-#include "util.h"
+#include "base/util.h"
 
 #define DATASET_MAX_CLASSES 100
 

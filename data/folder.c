@@ -26,7 +26,7 @@
  * in proportion, drawn in a seeded random order, both parts keeping the
  * class/file order. At least 6 images are needed then.
  */
-#include "dataset.h"
+#include "data/dataset.h"
 
 #include <dirent.h>
 #include <errno.h>

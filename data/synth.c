@@ -12,7 +12,7 @@
  * are balanced (image i of the unshuffled set has label i % 10) and then
  * put in a seeded random order.
  */
-#include "dataset.h"
+#include "data/dataset.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "safetensors.h"
+#include "model/safetensors.h"
 
 static int same(const st_tensor_t *a, const st_tensor_t *b)
 {

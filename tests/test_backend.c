@@ -6,9 +6,9 @@
  * ggml's test-backend-ops: mse(a, b) / mse(a, 0). */
 #include <string.h>
 
-#include "backend.h"
+#include "engine/backend.h"
 #include "check.h"
-#include "util.h"
+#include "base/util.h"
 
 #define GUARD 16
 #define GUARD_VALUE 12345.0f

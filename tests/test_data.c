@@ -4,7 +4,7 @@
  * well when found ($MSCNN_TEST_CIFAR, ../shared/data/cifar-10-batches-bin or
  * /work/shared/data/cifar-10-batches-bin); otherwise that part is skipped. */
 #include "check.h"
-#include "dataset.h"
+#include "data/dataset.h"
 
 #include <errno.h>
 #include <stdint.h>

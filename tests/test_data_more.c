@@ -4,7 +4,7 @@
  * API in several colour types (RGB, grey, RGBA, palette, 16-bit linear) and
  * one 16-bit file without gamma chunk with libpng's full write API. */
 #include "check.h"
-#include "dataset.h"
+#include "data/dataset.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "engine/backend.h"
 #include "check.h"
-#include "util.h"
+#include "base/util.h"
 
 #define GRAD_TOL 1e-2  /* relative error a correct op passes comfortably */
 /* Finite-difference steps. conv, linear and mul are exactly linear in each

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "metrics.h"
-#include "threshold.h"
-#include "util.h"
+#include "eval/metrics.h"
+#include "eval/threshold.h"
+#include "base/util.h"
 
 /* ---- closeness ------------------------------------------------------------ */
 

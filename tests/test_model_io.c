@@ -6,11 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "engine/backend.h"
 #include "check.h"
-#include "history.h"
-#include "model_io.h"
-#include "net.h"
+#include "train/history.h"
+#include "model/model_io.h"
+#include "engine/net.h"
 
 static char tmpdir[] = "/tmp/mscnn-test-model-XXXXXX";
 

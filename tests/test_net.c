@@ -4,9 +4,9 @@
  * input of a judge, and the FLOP counts DESIGN.md gives. */
 #include <string.h>
 
-#include "backend.h"
+#include "engine/backend.h"
 #include "check.h"
-#include "net.h"
+#include "engine/net.h"
 
 #define B 3
 #define K 10

@@ -1,6 +1,6 @@
 /* test_options.c - defaults, INI file, command line, error messages. */
 #include "check.h"
-#include "options.h"
+#include "settings/options.h"
 
 #include <stdarg.h>
 #include <string.h>

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "plot.h"
-#include "util.h"
+#include "report/plot.h"
+#include "base/util.h"
 
 typedef struct {
     int w, h;

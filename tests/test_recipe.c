@@ -3,10 +3,10 @@
 #include <string.h>
 
 #include "check.h"
-#include "lookahead.h"
-#include "model.h"
-#include "options.h"
-#include "train.h"
+#include "train/lookahead.h"
+#include "model/model.h"
+#include "settings/options.h"
+#include "train/train.h"
 
 #define S 32
 #define IMG (3 * S * S)

@@ -3,8 +3,8 @@
  * safetensors package. */
 #define _GNU_SOURCE
 #include "check.h"
-#include "safetensors.h"
-#include "util.h"
+#include "model/safetensors.h"
+#include "base/util.h"
 
 #include <signal.h>
 #include <stdio.h>

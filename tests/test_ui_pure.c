@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chart.h"
+#include "ui/chart.h"
 #include "check.h"
-#include "keys.h"
-#include "layout.h"
+#include "ui/keys.h"
+#include "ui/layout.h"
 
 static const int test_ks[] = {10, 20, 100};
 #define NKS ((int)(sizeof test_ks / sizeof test_ks[0]))

@@ -3,8 +3,8 @@
  * between a UI thread and a trainer thread that sleeps on the condition
  * variable (no busy waiting). */
 #include "check.h"
-#include "keys.h"
-#include "trainer.h"
+#include "ui/keys.h"
+#include "ui/trainer.h"
 
 #include <string.h>
 #include <time.h>

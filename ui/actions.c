@@ -1,12 +1,12 @@
 /* actions.c - what the keys do: the key table's actions on the UI's
  * state, and the commands they send to the training thread. */
-#include "app_priv.h"
+#include "ui/app_priv.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "threshold.h"
+#include "eval/threshold.h"
 
 static void send(app_t *a, wb_cmd_t *c)
 {

@@ -3,7 +3,7 @@
  * do. Drawing is in draw.c and draw_views.c; the trainer in trainer.c. */
 #include <config.h>
 
-#include "app.h"
+#include "ui/app.h"
 
 #include <errno.h>
 #include <langinfo.h>
@@ -18,7 +18,7 @@
 #include <term.h>
 #include <unistd.h>
 
-#include "app_priv.h"
+#include "ui/app_priv.h"
 
 #define TICK_MS 150      /* getch timeout: the frame rate when nothing happens */
 #define MSG_SECONDS 4.0

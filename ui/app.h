@@ -5,7 +5,7 @@
 
 #include <signal.h>
 
-#include "options.h"
+#include "settings/options.h"
 
 /* Opens the session, starts the training thread and runs the screen until
  * the user quits or *stop is set (by SIGINT, SIGTERM or SIGHUP handlers;

@@ -6,11 +6,11 @@
 
 #include <curses.h>
 
-#include "chart.h"
-#include "keys.h"
-#include "layout.h"
-#include "metrics.h"
-#include "trainer.h"
+#include "ui/chart.h"
+#include "ui/keys.h"
+#include "ui/layout.h"
+#include "eval/metrics.h"
+#include "ui/trainer.h"
 
 /* Colour roles beyond chart.h's (ui_role_t): the workbench's own. */
 enum {

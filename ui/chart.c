@@ -1,5 +1,5 @@
 /* chart.c - cells, ring buffers, line charts and the gauge (see chart.h). */
-#include "chart.h"
+#include "ui/chart.h"
 
 #include <math.h>
 #include <stdio.h>

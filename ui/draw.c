@@ -1,7 +1,7 @@
 /* draw.c - colours, pane windows and the dashboard (header, table,
  * threshold bar, curves, status line). Every pane is drawn into a cell
  * grid (chart.h) and copied to its own window; one doupdate per frame. */
-#include "app_priv.h"
+#include "ui/app_priv.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "base/util.h"
 
 /* ---- colours ------------------------------------------------------------ */
 

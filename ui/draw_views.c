@@ -1,6 +1,6 @@
 /* draw_views.c - the confusion matrix, log and help views, and the y/n
  * prompt drawn over them. */
-#include "app_priv.h"
+#include "ui/app_priv.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* keys.c - the key table and everything read from it (see keys.h). */
-#include "keys.h"
+#include "ui/keys.h"
 
 #include <curses.h> /* KEY_* constants only: no curses call in this file */
 #include <stdio.h>

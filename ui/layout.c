@@ -1,5 +1,5 @@
 /* layout.c - pane rectangles for every view; the rules are in layout.h. */
-#include "layout.h"
+#include "ui/layout.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* shared.c - what the training thread and the UI thread share: the log
  * ring, the command queue, the snapshot and its copy (see trainer.h). */
-#include "trainer.h"
+#include "ui/trainer.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * steps, the outputs a --batch run writes, and the snapshots. */
 #include <config.h>
 
-#include "trainer.h"
+#include "ui/trainer.h"
 
 #include <math.h>
 #include <signal.h>
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "outputs.h"
-#include "report.h"
+#include "report/outputs.h"
+#include "report/report.h"
 
 #define TAKE_MAX 16
 

@@ -30,8 +30,8 @@
 
 #include <pthread.h>
 
-#include "chart.h"
-#include "session.h"
+#include "ui/chart.h"
+#include "train/session.h"
 
 /* ---- the log: a ring of lines ------------------------------------------ */
 

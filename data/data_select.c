@@ -1,0 +1,145 @@
+/* data_select.c - choosing and preparing the data of a run. */
+#include "data/data_select.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LIGHT_TRAIN 5000
+#define LIGHT_TEST 1000
+/* synth is one fixed set, whatever --seed says, so that a model saved on
+ * it is evaluated on the same test images when loaded again */
+#define SYNTH_SEED 20261129
+
+static const char *how_to_get =
+    "get CIFAR-10 with 'data/fetch-cifar10.sh' (it prints the --data_dir to use), "
+    "or run on the built-in set with --dataset synth";
+
+static int load_cifar(const options_t *o, dataset_t *train, dataset_t *test, char *dir,
+                      size_t dirlen, err_t *e)
+{
+    if (o->data_dir[0]) {
+        if (!cifar10_present(o->data_dir))
+            return err_set(e, "--data_dir %s: no CIFAR-10 binary files there (expected "
+                              "data_batch_1.bin ... data_batch_5.bin and test_batch.bin); %s",
+                           o->data_dir, how_to_get);
+        snprintf(dir, dirlen, "%s", o->data_dir);
+    } else if (!cifar10_locate(dir, dirlen)) {
+        return err_set(e, "CIFAR-10 not found in $MSCNN_DATA, ./data/cifar-10-batches-bin or "
+                          "$XDG_CACHE_HOME/mscnn/cifar-10-batches-bin; %s", how_to_get);
+    }
+    return cifar10_load(dir, train, test, e);
+}
+
+static int load_cifar100(const options_t *o, run_data_t *d, dataset_t *train,
+                         dataset_t *test, err_t *e)
+{
+    char dir[1024];
+    if (o->data_dir[0])
+        snprintf(dir, sizeof dir, "%s", o->data_dir);
+    else if (!cifar100_locate(dir, sizeof dir))
+        return err_set(e, "CIFAR-100 not found in $MSCNN_DATA, ./data/cifar-100-binary or "
+                          "$XDG_CACHE_HOME/mscnn/cifar-100-binary; get it with "
+                          "'data/fetch-cifar100.sh' or pass --data_dir DIR");
+    int coarse = !strcmp(o->cifar100_labels, "coarse");
+    if (cifar100_load(dir, coarse, train, test, e))
+        return -1;
+    snprintf(d->name, sizeof d->name, "cifar100");
+    snprintf(d->description, sizeof d->description, "CIFAR-100 (%s labels) from %s",
+             coarse ? "20 coarse" : "100 fine", dir);
+    return 0;
+}
+
+static int load_folder(const options_t *o, run_data_t *d, dataset_t *train, dataset_t *test,
+                       err_t *e)
+{
+    if (!o->data_dir[0])
+        return err_set(e, "--dataset folder needs --data_dir ROOT (a tree ROOT/<class>/*.png)");
+    if (folder_load(o->data_dir, o->seed, train, test, e))
+        return -1;
+    snprintf(d->name, sizeof d->name, "folder");
+    snprintf(d->description, sizeof d->description, "PNG folder %s (%d classes)", o->data_dir,
+             train->k);
+    return 0;
+}
+
+static int load_full(const options_t *o, run_data_t *d, dataset_t *train, dataset_t *test,
+                     err_t *e)
+{
+    char dir[1024];
+    if (!strcmp(o->dataset, "cifar100"))
+        return load_cifar100(o, d, train, test, e);
+    if (!strcmp(o->dataset, "folder"))
+        return load_folder(o, d, train, test, e);
+    int want_cifar = !strcmp(o->dataset, "cifar10") ||
+                     (!strcmp(o->dataset, "auto") && (o->data_dir[0] || cifar10_locate(dir, sizeof dir)));
+    if (want_cifar) {
+        if (load_cifar(o, train, test, dir, sizeof dir, e))
+            return -1;
+        snprintf(d->name, sizeof d->name, "cifar10");
+        snprintf(d->description, sizeof d->description, "CIFAR-10 from %s", dir);
+        return 0;
+    }
+    synth_make(o->synth_train, o->synth_test, SYNTH_SEED, train, test);
+    snprintf(d->name, sizeof d->name, "synth");
+    snprintf(d->description, sizeof d->description, "%s",
+             !strcmp(o->dataset, "synth")
+                 ? "synth (the built-in generated set, not CIFAR-10)"
+                 : "synth (the built-in generated set, not CIFAR-10: CIFAR-10 was not found; "
+                   "see data/fetch-cifar10.sh)");
+    return 0;
+}
+
+/* Splits src three ways into d (see data_select.h); src is consumed. */
+static int split_three(const options_t *o, uint64_t seed, double holdout, dataset_t *src,
+                       run_data_t *d, err_t *e)
+{
+    int nval = o->light_mode ? o->val_light : (int)lround(o->val_fraction * src->n);
+    int njudge = (int)lround(holdout * (src->n - nval));
+    if (nval + njudge + src->k > src->n)
+        return err_set(e, "validation (%d) and judge (%d) splits leave too few training "
+                          "images (have %d)", nval, njudge, src->n);
+    dataset_t rest;
+    dataset_split_stratified(src, nval, seed, &rest, &d->val);
+    dataset_split_stratified(&rest, njudge, seed + 1, &d->train, &d->judge);
+    dataset_free(&rest);
+    return 0;
+}
+
+int run_data_load(const options_t *o, uint64_t split_seed, double judge_holdout,
+                  run_data_t *d, err_t *e)
+{
+    memset(d, 0, sizeof *d);
+    dataset_t train = {0}, test = {0};
+    if (load_full(o, d, &train, &test, e))
+        return -1;
+    if (o->light_mode) {
+        dataset_t small_train, small_test;
+        dataset_balanced_subset(&train, LIGHT_TRAIN, &small_train);
+        dataset_balanced_subset(&test, LIGHT_TEST, &small_test);
+        dataset_free(&train);
+        dataset_free(&test);
+        train = small_train;
+        test = small_test;
+    }
+    int rc = split_three(o, split_seed, judge_holdout, &train, d, e);
+    dataset_free(&train);
+    d->test = test;
+    if (rc) {
+        run_data_free(d);
+        return -1;
+    }
+    size_t len = strlen(d->description);
+    snprintf(d->description + len, sizeof d->description - len,
+             "%s: %d train, %d judge, %d validation, %d test images",
+             o->light_mode ? ", light mode" : "", d->train.n, d->judge.n, d->val.n, d->test.n);
+    return 0;
+}
+
+void run_data_free(run_data_t *d)
+{
+    dataset_free(&d->train);
+    dataset_free(&d->judge);
+    dataset_free(&d->val);
+    dataset_free(&d->test);
+}

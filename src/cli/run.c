@@ -1,0 +1,81 @@
+/* run.c - the headless run: train both stages, tune tau, save, report. */
+#include <config.h>
+
+#include "cli/run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/outputs.h"
+#include "report/report.h"
+#include "train/session.h"
+
+static void print_banner(const session_t *s)
+{
+    const model_t *m = s->model;
+    fprintf(stderr, "mscnn %s: Stage 1 '%s' (%.2f M parameters, %.1f MFLOP/image) and %d "
+                    "judges (%.1f MFLOP/image each) on %s (%d threads)\n",
+            PACKAGE_VERSION, s->meta.arch, net_trainable_count(m->stage1) / 1e6,
+            net_forward_flops(m->stage1) / 1e6, m->k, net_forward_flops(m->judge) / 1e6,
+            s->be->name, s->be->threads);
+    fprintf(stderr, "Data: %s\n", s->data.description);
+    print_recipe(stderr, s);
+    if (s->start_epoch > 0)
+        fprintf(stderr, "Resuming after epoch %d\n", s->start_epoch);
+    if (s->opt.epochs > 0)
+        print_training_status(stderr, s);
+}
+
+/* Trains the run's epochs: 0 done, 1 error, 130 stopped by a signal. */
+static int train(session_t *s, volatile sig_atomic_t *stop, err_t *e)
+{
+    progress_t prog;
+    progress_init(&prog);
+    for (;;) {
+        int rc = session_step(s, e);
+        if (rc < 0) {
+            progress_clear(&prog);
+            return 1;
+        }
+        if (session_epoch_done(s)) {
+            progress_clear(&prog);
+            print_epoch_line(stderr, &s->last);
+            if (write_history_plot(s, e))
+                fprintf(stderr, "mscnn: warning: %s\n", e->msg);
+        } else if (rc > 0) {
+            progress_draw(&prog, &s->live);
+        }
+        if (rc == 0)
+            return 0;
+        if (*stop) {
+            progress_clear(&prog);
+            fprintf(stderr, "mscnn: stopped during epoch %d; %s\n", s->live.epoch,
+                    s->meta.epoch > s->start_epoch
+                        ? "the model saved after the last completed epoch is kept"
+                        : "nothing was saved in this run");
+            return 130;
+        }
+    }
+}
+
+int run_batch(const options_t *o, volatile sig_atomic_t *stop)
+{
+    session_t s;
+    err_t e = {{0}};
+    int rc = session_open(&s, o, &e);
+    if (rc) {
+        fprintf(stderr, "mscnn: %s\n", e.msg);
+        session_close(&s);
+        return rc == -2 ? 2 : 1;
+    }
+    print_banner(&s);
+    rc = train(&s, stop, &e);
+    if (rc == 0)
+        rc = finish_run(&s, &e) ? 1 : 0;
+    if (rc == 1)
+        fprintf(stderr, "mscnn: %s\n", e.msg);
+    session_close(&s);
+    return rc;
+}

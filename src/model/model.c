@@ -1,0 +1,81 @@
+/* model.c - Stage 1 plus K judges sharing one judge net. */
+#include "model/model.h"
+
+#include <stdlib.h>
+
+model_t *model_new(backend_t *be, const char *stage1_arch, int k, int max_batch, err_t *e)
+{
+    model_t *m = xcalloc(1, sizeof *m);
+    m->be = be;
+    m->k = k;
+    net_spec_t s1 = {.arch = stage1_arch, .prefix = "stage1.", .k = k, .in_c = 3,
+                     .in_h = 32, .in_w = 32, .max_batch = max_batch};
+    net_spec_t j = {.arch = JUDGE_ARCH, .prefix = "judge.", .k = 2, .in_c = 3, .in_h = 32,
+                    .in_w = 32, .side_width = JUDGE_SIDE(k), .max_batch = max_batch};
+    m->stage1 = net_new(be, &s1, e);
+    m->judge = m->stage1 ? net_new(be, &j, e) : NULL;
+    if (!m->judge) {
+        net_free(m->stage1);
+        free(m);
+        return NULL;
+    }
+    size_t total = m->judge->total * (size_t)k;
+    m->judge_data = be->alloc(be, total);
+    m->judge_velocity = be->alloc(be, total);
+    m->judge_own_data = m->judge->data;
+    m->judge_own_velocity = m->judge->velocity;
+    model_use_judge(m, 0);
+    return m;
+}
+
+void model_free(model_t *m)
+{
+    if (!m)
+        return;
+    m->judge->data = m->judge_own_data;
+    m->judge->velocity = m->judge_own_velocity;
+    m->be->free(m->be, m->judge_data);
+    m->be->free(m->be, m->judge_velocity);
+    net_free(m->judge);
+    net_free(m->stage1);
+    free(m);
+}
+
+float *model_judge_data(const model_t *m, int c)
+{
+    return m->judge_data + (size_t)c * m->judge->total;
+}
+
+float *model_judge_velocity(const model_t *m, int c)
+{
+    return m->judge_velocity + (size_t)c * m->judge->total;
+}
+
+void model_use_judge(model_t *m, int c)
+{
+    m->judge->data = model_judge_data(m, c);
+    m->judge->velocity = model_judge_velocity(m, c);
+    m->current = c;
+}
+
+/* A judge starts out undecided: its output layer is zero, so its first
+ * score is 0.5 whatever the image, and early training does not push
+ * random features around. */
+static void zero_output_layer(model_t *m)
+{
+    const param_t *w = net_find_param(m->judge, "judge.fc2.weight");
+    float *zero = afloat(w->count);
+    m->be->upload(m->be, m->judge->data + w->offset, zero, w->count);
+    afree(zero);
+}
+
+void model_init(model_t *m, uint64_t seed)
+{
+    net_init(m->stage1, seed);
+    for (int c = 0; c < m->k; c++) {
+        model_use_judge(m, c);
+        net_init(m->judge, seed + 1000003ULL * (uint64_t)(c + 1));
+        zero_output_layer(m);
+    }
+    model_use_judge(m, 0);
+}

@@ -1,0 +1,48 @@
+/* model.h - the two-stage classifier: Stage 1 and K judges.
+ *
+ * Stage 1 is a K-way net. The K judges share one architecture, so they
+ * share one net_t for activations and the parameter layout; each judge's
+ * parameters and momentum live in its own slice of two (K, total) buffers
+ * and model_use_judge() points the shared net at a slice. Judge c's tensors
+ * are saved as "judge.<c>.<layer>.<what>".
+ *
+ * Ownership: model_new() returns a model owning both nets and the judge
+ * buffers; model_free().
+ */
+#ifndef MSCNN_MODEL_H
+#define MSCNN_MODEL_H
+
+#include "engine/backend.h"
+#include "engine/net.h"
+#include "base/util.h"
+
+#define JUDGE_ARCH "judge"
+/* A judge's side input: Stage 1's softmax sorted in descending order, then
+ * the logarithms of those values scaled to [-1, 0] (see judge_features()),
+ * 2K values. Sorted,
+ * the vector says how confident and how torn Stage 1 is, whatever the
+ * classes; the logarithms keep the small probabilities visible. */
+#define JUDGE_SIDE(k) (2 * (k))
+
+typedef struct {
+    backend_t *be;
+    int k;
+    net_t *stage1;
+    net_t *judge;            /* shared by all judges; see model_use_judge() */
+    float *judge_data;       /* (k, judge->total) backend memory */
+    float *judge_velocity;   /* (k, judge->total) backend memory */
+    float *judge_own_data, *judge_own_velocity; /* the net's own, restored on free */
+    int current;             /* judge the shared net points at */
+} model_t;
+
+model_t *model_new(backend_t *be, const char *stage1_arch, int k, int max_batch, err_t *e);
+void model_free(model_t *m);
+/* Seeded initialisation of Stage 1 and every judge. */
+void model_init(model_t *m, uint64_t seed);
+/* Points the shared judge net at judge c's parameters and momentum. */
+void model_use_judge(model_t *m, int c);
+/* Judge c's parameters / momentum (judge->total floats). */
+float *model_judge_data(const model_t *m, int c);
+float *model_judge_velocity(const model_t *m, int c);
+
+#endif

@@ -1,0 +1,421 @@
+/* model_io.c - saving and loading the model directory. */
+#include "model/model_io.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model/safetensors.h"
+
+#define PATH_LEN 4096
+
+/* Paths come from options limited to 1023 characters, so this fits. */
+static void path_join(char *out, const char *dir, const char *file)
+{
+    if (snprintf(out, PATH_LEN, "%s/%s", dir, file) >= PATH_LEN)
+        out[0] = 0;
+}
+
+/* ---- the tensors of a model ---------------------------------------------- */
+
+/* Every parameter of Stage 1 and of each judge, with its saved name and
+ * where its values sit in the host copies. */
+typedef struct {
+    char name[NET_NAME_LEN + 16];
+    const param_t *p;
+    size_t offset;        /* into the host copy of all parameters */
+} entry_t;
+
+typedef struct {
+    entry_t *e;
+    int n;
+    size_t s1_total, j_total, total;  /* floats: stage 1, one judge, all */
+} entries_t;
+
+static void collect(const model_t *m, entries_t *t)
+{
+    const net_t *s1 = m->stage1, *j = m->judge;
+    t->s1_total = s1->total;
+    t->j_total = j->total;
+    t->total = s1->total + j->total * (size_t)m->k;
+    t->n = s1->nparams + j->nparams * m->k;
+    t->e = xcalloc(t->n, sizeof *t->e);
+    int n = 0;
+    for (int i = 0; i < s1->nparams; i++, n++) {
+        snprintf(t->e[n].name, sizeof t->e[n].name, "%s", s1->params[i].name);
+        t->e[n].p = &s1->params[i];
+        t->e[n].offset = s1->params[i].offset;
+    }
+    size_t plen = strlen("judge.");
+    for (int c = 0; c < m->k; c++)
+        for (int i = 0; i < j->nparams; i++, n++) {
+            snprintf(t->e[n].name, sizeof t->e[n].name, "judge.%d.%s", c,
+                     j->params[i].name + plen);
+            t->e[n].p = &j->params[i];
+            t->e[n].offset = s1->total + (size_t)c * j->total + j->params[i].offset;
+        }
+}
+
+/* Host copies of all parameters (or all momentum) in entries_t order. */
+static void download_all(const model_t *m, const entries_t *t, float *host, int velocity)
+{
+    backend_t *be = m->be;
+    be->download(be, host, velocity ? m->stage1->velocity : m->stage1->data, t->s1_total);
+    be->download(be, host + t->s1_total, velocity ? m->judge_velocity : m->judge_data,
+                 t->j_total * (size_t)m->k);
+}
+
+static void upload_all(model_t *m, const entries_t *t, const float *host, int velocity)
+{
+    backend_t *be = m->be;
+    be->upload(be, velocity ? m->stage1->velocity : m->stage1->data, host, t->s1_total);
+    be->upload(be, velocity ? m->judge_velocity : m->judge_data, host + t->s1_total,
+               t->j_total * (size_t)m->k);
+}
+
+static void fill_tensor(st_tensor_t *st, char *name, const param_t *p, const float *v)
+{
+    st->name = name;
+    st->dtype = ST_F32;
+    st->ndim = p->ndim;
+    for (int d = 0; d < p->ndim; d++)
+        st->shape[d] = p->shape[d];
+    st->data = v;
+    st->nbytes = p->count * sizeof(float);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int write_weights(const char *path, const entries_t *t, const float *host,
+                         const model_meta_t *m, err_t *e)
+{
+    st_tensor_t *st = xcalloc(t->n, sizeof *st);
+    for (int i = 0; i < t->n; i++)
+        fill_tensor(&st[i], (char *)t->e[i].name, t->e[i].p, host + t->e[i].offset);
+    const char *keys[] = {"format", "arch", "judge_arch"};
+    const char *vals[] = {"mscnn", m->arch, JUDGE_ARCH};
+    int rc = st_write(path, st, t->n, keys, vals, 3, e);
+    free(st);
+    return rc;
+}
+
+static int write_state(const char *path, const entries_t *t, const float *velocity,
+                       const model_meta_t *m, err_t *e)
+{
+    int n = 0;
+    st_tensor_t *st = xcalloc(t->n + 3, sizeof *st);
+    char (*names)[NET_NAME_LEN + 32] = xcalloc(t->n, sizeof *names);
+    for (int i = 0; i < t->n; i++) {
+        if (!t->e[i].p->trainable)
+            continue;
+        snprintf(names[i], sizeof names[i], "velocity.%s", t->e[i].name);
+        fill_tensor(&st[n++], names[i], t->e[i].p, velocity + t->e[i].offset);
+    }
+    int64_t epoch = m->epoch, step = m->step;
+    st[n++] = (st_tensor_t){.name = "epoch", .dtype = ST_I64, .data = &epoch, .nbytes = 8};
+    st[n++] = (st_tensor_t){.name = "step", .dtype = ST_I64, .data = &step, .nbytes = 8};
+    st[n++] = (st_tensor_t){.name = "rng", .dtype = ST_U64, .ndim = 1, .shape = {4},
+                            .data = m->rng.s, .nbytes = 32};
+    int rc = st_write(path, st, n, NULL, NULL, 0, e);
+    free(names);
+    free(st);
+    return rc;
+}
+
+static int write_ini(const char *path, const model_meta_t *m, err_t *e)
+{
+    FILE *fp = fopen(path, "w");
+    if (!fp)
+        return err_set(e, "%s: cannot create: %s", path, strerror(errno));
+    fprintf(fp, "; mscnn model description; written by mscnn, read by --load_model\n");
+    fprintf(fp, "[model]\nformat_version = %d\narch = %s\njudge_arch = %s\nclasses = %d\n",
+            MODEL_FORMAT_VERSION, m->arch, JUDGE_ARCH, m->k);
+    fprintf(fp, "dataset = %s\ntuned_by = %s\n\n[normalization]\n", m->dataset,
+            m->tuned_by[0] ? m->tuned_by : "threshold");
+    fprintf(fp, "mean = %.9g,%.9g,%.9g\n", m->mean[0], m->mean[1], m->mean[2]);
+    fprintf(fp, "std = %.9g,%.9g,%.9g\n\n", m->std[0], m->std[1], m->std[2]);
+    fprintf(fp, "[training]\nepoch = %d\nstep = %lld\nsplit_seed = %llu\n"
+                "judge_holdout = %.17g\n",
+            m->epoch, (long long)m->step, (unsigned long long)m->split_seed, m->judge_holdout);
+    for (int c = 0; c < m->k; c++)
+        fprintf(fp, "\n[category.%d]\nname = %s\nthreshold = %.17g\ntrainable = %d\n", c,
+                m->class_names[c], m->tau[c], m->trainable[c]);
+    if (ferror(fp) | fclose(fp))
+        return err_set(e, "%s: write failed: %s", path, strerror(errno));
+    return 0;
+}
+
+static int is_model_dir(const char *dir)
+{
+    char p[PATH_LEN];
+    path_join(p, dir, "model.ini");
+    return access(p, F_OK) == 0;
+}
+
+/* Moves tmp into place as dir, replacing an existing model directory. */
+static int swap_into_place(const char *tmp, const char *dir, err_t *e)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (rename(tmp, dir))
+            return err_set(e, "cannot rename '%s' to '%s': %s", tmp, dir, strerror(errno));
+        return 0;
+    }
+    char old[PATH_LEN];
+    snprintf(old, sizeof old, "%s.old-%ld", dir, (long)getpid());
+    if (rename(dir, old))
+        return err_set(e, "cannot move old model '%s' aside: %s", dir, strerror(errno));
+    if (rename(tmp, dir)) {
+        int err = errno;
+        rename(old, dir); /* put the old model back */
+        return err_set(e, "cannot rename '%s' to '%s': %s", tmp, dir, strerror(err));
+    }
+    remove_tree(old);
+    return 0;
+}
+
+int model_save(const char *dir, const model_t *model, const model_meta_t *m, err_t *e)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || !is_model_dir(dir)))
+        return err_set(e, "'%s' exists and is not an mscnn model directory; "
+                          "refusing to overwrite it (choose another --save_model)", dir);
+    char tmp[PATH_LEN], path[PATH_LEN];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", dir, (long)getpid());
+    remove_tree(tmp); /* a leftover of an earlier crash with the same pid */
+    if (mkdir_p(tmp, e))
+        return -1;
+    entries_t t;
+    collect(model, &t);
+    float *host = afloat(t.total), *vel = afloat(t.total);
+    download_all(model, &t, host, 0);
+    download_all(model, &t, vel, 1);
+    int rc;
+    path_join(path, tmp, "model.safetensors");
+    rc = write_weights(path, &t, host, m, e);
+    path_join(path, tmp, "state.safetensors");
+    rc = rc ? rc : write_state(path, &t, vel, m, e);
+    path_join(path, tmp, "model.ini");
+    rc = rc ? rc : write_ini(path, m, e);
+    rc = rc ? rc : swap_into_place(tmp, dir, e);
+    if (rc)
+        remove_tree(tmp);
+    afree(host);
+    afree(vel);
+    free(t.e);
+    return rc;
+}
+
+/* ---- reading model.ini --------------------------------------------------- */
+
+typedef struct {
+    model_meta_t *m;
+    int seen_version, seen_arch, seen_classes, seen_mean, seen_std;
+    unsigned char seen_cat[DATASET_MAX_CLASSES]; /* bits: 1 name, 2 threshold, 4 trainable */
+    err_t *e;
+    int failed;
+} ini_ctx_t;
+
+static int parse_floats3(const char *s, float out[3])
+{
+    double v[3];
+    char tail;
+    if (sscanf(s, "%lf ,%lf ,%lf %c", &v[0], &v[1], &v[2], &tail) != 3)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        out[i] = (float)v[i];
+    return 0;
+}
+
+/* [category.N]: name, threshold and trainable of category N */
+static int category_key(ini_ctx_t *c, const char *sec, const char *key, const char *val)
+{
+    model_meta_t *m = c->m;
+    long idx, flag;
+    if (parse_int(sec + strlen("category."), 0, DATASET_MAX_CLASSES - 1, &idx))
+        return 0;
+    if (!strcmp(key, "name")) {
+        size_t len = strlen(val);
+        if (len == 0 || len >= MODEL_NAME_LEN)
+            return 0;
+        memcpy(m->class_names[idx], val, len + 1);
+        c->seen_cat[idx] |= 1;
+        return 1;
+    }
+    if (!strcmp(key, "threshold")) {
+        c->seen_cat[idx] |= 2;
+        return parse_float(val, 0.0, 1.0, &m->tau[idx]) == 0;
+    }
+    if (!strcmp(key, "trainable")) {
+        c->seen_cat[idx] |= 4;
+        if (parse_int(val, 0, 1, &flag))
+            return 0;
+        m->trainable[idx] = (int)flag;
+        return 1;
+    }
+    return 0;
+}
+
+static int ini_key(ini_ctx_t *c, const char *sec, const char *key, const char *val)
+{
+    model_meta_t *m = c->m;
+    long v;
+    if (!strncmp(sec, "category.", strlen("category.")))
+        return category_key(c, sec, key, val);
+    if (!strcmp(sec, "model") && !strcmp(key, "judge_arch"))
+        return !strcmp(val, JUDGE_ARCH);
+    if (!strcmp(sec, "model") && !strcmp(key, "tuned_by"))
+        return snprintf(m->tuned_by, sizeof m->tuned_by, "%s", val) < (int)sizeof m->tuned_by;
+    if (!strcmp(sec, "training") && !strcmp(key, "judge_holdout"))
+        return parse_float(val, 0.0, 0.5, &m->judge_holdout) == 0;
+    if (!strcmp(sec, "model") && !strcmp(key, "format_version")) {
+        c->seen_version = 1;
+        return parse_int(val, MODEL_FORMAT_VERSION, MODEL_FORMAT_VERSION, &v) == 0;
+    }
+    if (!strcmp(sec, "model") && !strcmp(key, "arch")) {
+        c->seen_arch = 1;
+        return snprintf(m->arch, sizeof m->arch, "%s", val) < (int)sizeof m->arch;
+    }
+    if (!strcmp(sec, "model") && !strcmp(key, "classes")) {
+        c->seen_classes = 1;
+        if (parse_int(val, 2, DATASET_MAX_CLASSES, &v))
+            return 0;
+        m->k = (int)v;
+        return 1;
+    }
+    if (!strcmp(sec, "model") && !strcmp(key, "dataset"))
+        return snprintf(m->dataset, sizeof m->dataset, "%s", val) < (int)sizeof m->dataset;
+    if (!strcmp(sec, "normalization") && !strcmp(key, "mean"))
+        return (c->seen_mean = 1, parse_floats3(val, m->mean) == 0);
+    if (!strcmp(sec, "normalization") && !strcmp(key, "std"))
+        return (c->seen_std = 1, parse_floats3(val, m->std) == 0);
+    if (!strcmp(sec, "training") && !strcmp(key, "epoch")) {
+        if (parse_int(val, 0, 100000000, &v))
+            return 0;
+        m->epoch = (int)v;
+        return 1;
+    }
+    if (!strcmp(sec, "training") && !strcmp(key, "split_seed"))
+        return parse_u64(val, &m->split_seed) == 0;
+    if (!strcmp(sec, "training") && !strcmp(key, "step")) {
+        if (parse_int(val, 0, 1L << 62, &v))
+            return 0;
+        m->step = v;
+        return 1;
+    }
+    return 0;
+}
+
+static int on_ini_key(void *user, const char *sec, const char *key, const char *val)
+{
+    ini_ctx_t *c = user;
+    if (ini_key(c, sec, key, val))
+        return 1;
+    c->failed = 1;
+    err_set(c->e, "[%s] %s = %s: unknown key or bad value", sec, key, val);
+    return 0;
+}
+
+int model_load_meta(const char *dir, model_meta_t *m, err_t *e)
+{
+    char path[PATH_LEN];
+    path_join(path, dir, "model.ini");
+    memset(m, 0, sizeof *m);
+    err_t inner = {{0}};
+    ini_ctx_t c = {.m = m, .e = &inner};
+    int rc = ini_parse(path, on_ini_key, &c);
+    if (rc == -1)
+        return err_set(e, "%s: cannot open (is '%s' a model saved by mscnn?): %s", path,
+                       dir, strerror(errno));
+    if (rc > 0 && c.failed)
+        return err_set(e, "%s:%d: %s", path, rc, inner.msg);
+    if (rc > 0)
+        return err_set(e, "%s:%d: not valid INI syntax", path, rc);
+    if (rc < 0)
+        return err_set(e, "%s: cannot parse (out of memory)", path);
+    if (!c.seen_version || !c.seen_arch || !c.seen_classes || !c.seen_mean || !c.seen_std)
+        return err_set(e, "%s: missing one of format_version, arch, classes, mean, std", path);
+    for (int i = 0; i < DATASET_MAX_CLASSES; i++) {
+        if (i < m->k && c.seen_cat[i] != 7)
+            return err_set(e, "%s: [category.%d] needs name, threshold and trainable "
+                              "(classes = %d)", path, i, m->k);
+        if (i >= m->k && c.seen_cat[i])
+            return err_set(e, "%s: [category.%d] is beyond classes = %d", path, i, m->k);
+    }
+    return 0;
+}
+
+/* ---- reading the tensors ------------------------------------------------- */
+
+static int get_entry(const st_file_t *f, const entry_t *en, const char *name, float *dst,
+                     err_t *e)
+{
+    int64_t shape[4];
+    for (int d = 0; d < en->p->ndim; d++)
+        shape[d] = en->p->shape[d];
+    return st_get(f, name, ST_F32, en->p->ndim, shape, dst, e);
+}
+
+static int load_weight_file(const char *path, const entries_t *t, float *host, err_t *e)
+{
+    st_file_t f = {0};
+    if (st_read(path, &f, e))
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < t->n && !rc; i++)
+        rc = get_entry(&f, &t->e[i], t->e[i].name, host + t->e[i].offset, e);
+    if (!rc && f.count != t->n)
+        rc = err_set(e, "%s: holds %d tensors, the model has %d", path, f.count, t->n);
+    st_close(&f);
+    return rc;
+}
+
+static int load_state_file(const char *path, const entries_t *t, float *vel,
+                           model_meta_t *m, err_t *e)
+{
+    st_file_t f = {0};
+    if (st_read(path, &f, e))
+        return -1;
+    int rc = 0;
+    char name[NET_NAME_LEN + 32];
+    for (int i = 0; i < t->n && !rc; i++) {
+        if (!t->e[i].p->trainable)
+            continue;
+        snprintf(name, sizeof name, "velocity.%s", t->e[i].name);
+        rc = get_entry(&f, &t->e[i], name, vel + t->e[i].offset, e);
+    }
+    int64_t epoch, step, four = 4;
+    rc = rc ? rc : st_get(&f, "epoch", ST_I64, 0, NULL, &epoch, e);
+    rc = rc ? rc : st_get(&f, "step", ST_I64, 0, NULL, &step, e);
+    rc = rc ? rc : st_get(&f, "rng", ST_U64, 1, &four, m->rng.s, e);
+    if (!rc && (epoch != m->epoch || step != m->step))
+        rc = err_set(e, "%s: epoch %lld, step %lld disagree with model.ini (%d, %lld): "
+                        "the model directory is inconsistent", path, (long long)epoch,
+                     (long long)step, m->epoch, (long long)m->step);
+    st_close(&f);
+    return rc;
+}
+
+int model_load_weights(const char *dir, model_t *model, model_meta_t *m, err_t *e)
+{
+    char path[PATH_LEN];
+    entries_t t;
+    collect(model, &t);
+    float *host = afloat(t.total), *vel = afloat(t.total);
+    path_join(path, dir, "model.safetensors");
+    int rc = load_weight_file(path, &t, host, e);
+    path_join(path, dir, "state.safetensors");
+    rc = rc ? rc : load_state_file(path, &t, vel, m, e);
+    if (!rc) {
+        upload_all(model, &t, host, 0);
+        upload_all(model, &t, vel, 1);
+    }
+    afree(host);
+    afree(vel);
+    free(t.e);
+    return rc;
+}

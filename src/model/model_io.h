@@ -1,0 +1,49 @@
+/* model_io.h - the model directory (DESIGN.md section 5).
+ *
+ *   <dir>/model.safetensors  every parameter and buffer of the net
+ *   <dir>/state.safetensors  optimizer velocity, epoch, step, RNG state
+ *   <dir>/model.ini          architecture, classes, normalisation, progress
+ *
+ * model_save() writes everything into "<dir>.tmp-<pid>" and renames it into
+ * place, so a crash never leaves a half-written model under <dir>. It
+ * refuses to replace an existing directory that is not an mscnn model.
+ * The loaders reject a truncated, corrupt or mismatched model with a
+ * message naming the file and the problem, and change nothing on disk.
+ */
+#ifndef MSCNN_MODEL_IO_H
+#define MSCNN_MODEL_IO_H
+
+#include <stdint.h>
+
+#include "data/dataset.h"
+#include "model/model.h"
+#include "base/util.h"
+
+#define MODEL_FORMAT_VERSION 1
+#define MODEL_NAME_LEN 64
+
+typedef struct {
+    char arch[32];
+    int k;
+    char class_names[DATASET_MAX_CLASSES][MODEL_NAME_LEN];
+    char dataset[32];      /* what it was trained on: cifar10, synth */
+    float mean[3], std[3]; /* input normalisation */
+    int epoch;             /* completed epochs */
+    int64_t step;          /* completed optimizer steps */
+    uint64_t split_seed;   /* seed of the validation and judge splits */
+    double judge_holdout;  /* fraction of training images held out for judges */
+    rng_t rng;             /* trainer RNG after the last completed epoch */
+    double tau[DATASET_MAX_CLASSES];   /* per-category thresholds */
+    int trainable[DATASET_MAX_CLASSES]; /* judge trainable flags */
+    char tuned_by[96];     /* how tau was chosen: "threshold", "accuracy", ... */
+} model_meta_t;
+
+int model_save(const char *dir, const model_t *model, const model_meta_t *m, err_t *e);
+
+/* Reads <dir>/model.ini only (to learn what net to build). */
+int model_load_meta(const char *dir, model_meta_t *m, err_t *e);
+/* Fills a model built from that meta with weights (and velocity, step,
+ * epoch and RNG state into m). */
+int model_load_weights(const char *dir, model_t *model, model_meta_t *m, err_t *e);
+
+#endif

@@ -1,0 +1,144 @@
+/* outputs.c - tuned thresholds, the test report, predictions and plots. */
+#include "report/outputs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/metrics.h"
+#include "report/plot.h"
+
+static void path_in(char *out, size_t len, const char *dir, const char *file)
+{
+    if (snprintf(out, len, "%s/%s", dir, file) >= (int)len)
+        out[0] = 0;
+}
+
+int tune_thresholds(session_t *s, const char *spec_str, int per_category, tune_info_t *info,
+                    err_t *e)
+{
+    memset(info, 0, sizeof *info);
+    err_t pe;
+    if (threshold_parse(spec_str, &info->spec, &pe))
+        return err_set(e, "--tune_threshold: %s", pe.msg);
+    info->spec.per_category |= per_category;
+    if (s->val.n != s->data.val.n || !s->val.y)
+        session_score(s, &s->data.val, &s->val);
+    if (s->val.n == 0)
+        return err_set(e, "--tune_threshold needs a validation split, but it is empty");
+    score_cache_t sc;
+    score_cache_build(&sc, s->val.n, s->meta.k, s->val.y, s->val.p, s->val.msp, s->val.score);
+    info->unmet = threshold_tune(&sc, &info->spec, s->meta.tau, &info->overall, NULL);
+    score_cache_free(&sc);
+    info->tuned = 1;
+    threshold_format(&info->spec, s->meta.tuned_by, sizeof s->meta.tuned_by);
+    return 0;
+}
+
+int write_history_plot(session_t *s, err_t *e)
+{
+    static const char *const want[] = {
+        "epoch", "stage1_loss", "stage1_val_loss", "stage1_accuracy", "stage1_val_accuracy",
+        "judge_loss", "judge_val_loss", "judge_accuracy", "judge_val_accuracy"};
+    enum { NW = sizeof want / sizeof want[0] };
+    double *c[NW];
+    int rows;
+    char path[2100];
+    path_in(path, sizeof path, s->opt.output_dir, "history.csv");
+    if (history_read(path, want, NW, c, &rows, e))
+        return -1;
+    plot_history_t h = {rows, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]};
+    path_in(path, sizeof path, s->opt.output_dir, "training_history.png");
+    int rc = plot_history(path, &h, e);
+    for (int j = 0; j < NW; j++)
+        free(c[j]);
+    return rc;
+}
+
+static int confusion_plot(session_t *s, const scored_t *sc, const char *what, err_t *e)
+{
+    int k = s->meta.k, n = sc->n;
+    int *o = xcalloc(n ? n : 1, sizeof(int)), *t = xcalloc(n ? n : 1, sizeof(int));
+    metrics_outputs(n, k, sc->p, sc->score, s->meta.tau, o);
+    metrics_targets(n, k, sc->y, sc->p, t);
+    int64_t *m = xcalloc((size_t)(k + 1) * (k + 1), sizeof *m);
+    for (int i = 0; i < n; i++)
+        m[(size_t)t[i] * (k + 1) + o[i]]++;
+    char **names = xcalloc(k + 1, sizeof *names);
+    for (int c = 0; c < k; c++)
+        names[c] = s->meta.class_names[c];
+    names[k] = "OTHER";
+    char title[160], path[2100];
+    snprintf(title, sizeof title, "Two-stage confusion on the %s set (target vs final output)",
+             what);
+    path_in(path, sizeof path, s->opt.output_dir, "confusion_matrix.png");
+    int rc = plot_confusion(path, k + 1, m, names, title, e);
+    free(names);
+    free(m);
+    free(o);
+    free(t);
+    return rc;
+}
+
+static int risk_plot(session_t *s, const scored_t *sc, const char *what, err_t *e)
+{
+    int n = sc->n;
+    double *cov = xcalloc(n ? n : 1, sizeof(double)), *rj = xcalloc(n ? n : 1, sizeof(double));
+    double *rm = xcalloc(n ? n : 1, sizeof(double));
+    metrics_rc_curve(n, sc->y, sc->p, sc->score, cov, rj);
+    metrics_rc_curve(n, sc->y, sc->p, sc->msp, cov, rm);
+    metrics_aurc_t aj = metrics_aurc(n, sc->y, sc->p, sc->score);
+    metrics_aurc_t am = metrics_aurc(n, sc->y, sc->p, sc->msp);
+    int *o = xcalloc(n ? n : 1, sizeof(int));
+    metrics_outputs(n, s->meta.k, sc->p, sc->score, s->meta.tau, o);
+    metrics_summary_t ms;
+    metrics_summary(n, s->meta.k, sc->y, sc->p, o, &ms);
+    char lj[64], lm[64], mark[64], title[96], path[2100];
+    snprintf(lj, sizeof lj, "judge score (AURC %.1f)", 1000 * aj.aurc);
+    snprintf(lm, sizeof lm, "MSP (AURC %.1f)", 1000 * am.aurc);
+    snprintf(mark, sizeof mark, "tau: coverage %.2f, risk %.3f", ms.coverage, ms.sel_risk);
+    plot_curve_t curves[2] = {
+        {lj, n, cov, rj, !ms.none_accepted, ms.coverage, ms.sel_risk, mark},
+        {lm, n, cov, rm, 0, 0, 0, NULL}};
+    snprintf(title, sizeof title, "Risk-coverage on the %s set", what);
+    path_in(path, sizeof path, s->opt.output_dir, "risk_coverage.png");
+    int rc = plot_risk_coverage(path, curves, 2, title, e);
+    metrics_summary_free(&ms);
+    free(o);
+    free(cov);
+    free(rj);
+    free(rm);
+    return rc;
+}
+
+int write_score_plots(session_t *s, const scored_t *sc, const char *what, err_t *e)
+{
+    if (confusion_plot(s, sc, what, e))
+        return -1;
+    return risk_plot(s, sc, what, e);
+}
+
+int finish_run(session_t *s, err_t *e)
+{
+    tune_info_t tune = {0};
+    const options_t *o = &s->opt;
+    if (o->tune_threshold[0] && tune_thresholds(s, o->tune_threshold, o->per_category, &tune, e))
+        return -1;
+    if ((o->epochs > 0 || tune.tuned) && session_save(s, e))
+        return -1;
+    if (o->epochs > 0)
+        fprintf(stderr, "Model saved to %s\n", o->save_model);
+    scored_t test = {0};
+    session_score(s, &s->data.test, &test);
+    print_report(stdout, s, &test, &tune);
+    int rc = 0;
+    if (o->predictions[0] && write_predictions(o->predictions, s, &test, e))
+        rc = -1;
+    if (!rc && mkdir_p(o->output_dir, e))
+        rc = -1;
+    if (!rc && write_score_plots(s, &test, "test", e))
+        rc = -1;
+    scored_free(&test);
+    return rc;
+}

@@ -1,0 +1,26 @@
+/* outputs.h - what a run leaves behind besides the model: tuned
+ * thresholds, the test report, --predictions, and the PNG plots. Shared by
+ * the batch mode and the workbench. */
+#ifndef MSCNN_OUTPUTS_H
+#define MSCNN_OUTPUTS_H
+
+#include "report/report.h"
+#include "train/session.h"
+
+/* Chooses tau on the cached validation scores (s->val, scored now when the
+ * run trained no epoch) by the rule in spec, stores it in s->meta and says
+ * how in *info. 0, or -1 with e naming the spec. */
+int tune_thresholds(session_t *s, const char *spec, int per_category, tune_info_t *info,
+                    err_t *e);
+
+/* training_history.png from <output_dir>/history.csv. */
+int write_history_plot(session_t *s, err_t *e);
+/* confusion_matrix.png and risk_coverage.png for scored images at s->meta.tau. */
+int write_score_plots(session_t *s, const scored_t *sc, const char *what, err_t *e);
+
+/* After the training epochs of a batch run: tune (when asked), save,
+ * score the test set, print the report on stdout, write --predictions and
+ * the plots. 0, or -1 with e set. */
+int finish_run(session_t *s, err_t *e);
+
+#endif

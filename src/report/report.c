@@ -1,0 +1,226 @@
+/* report.c - progress bar, epoch lines and the final report. */
+#include "report/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eval/metrics.h"
+
+#define BAR_WIDTH 24
+
+static const char *const phase_names[] = {"Stage 1", "judge pool", "judges", "validation",
+                                          ""};
+
+void progress_init(progress_t *p)
+{
+    p->enabled = isatty(STDERR_FILENO);
+    p->last_draw = 0;
+}
+
+void progress_draw(progress_t *p, const epoch_stats_t *st)
+{
+    double now = now_seconds();
+    if (!p->enabled || now - p->last_draw < 0.1)
+        return;
+    p->last_draw = now;
+    int filled = st->steps ? (int)((double)BAR_WIDTH * st->step / st->steps) : BAR_WIDTH;
+    char bar[BAR_WIDTH + 1];
+    for (int i = 0; i < BAR_WIDTH; i++)
+        bar[i] = i < filled ? '=' : (i == filled ? '>' : '.');
+    bar[BAR_WIDTH] = 0;
+    fprintf(stderr, "\rEpoch %d/%d %-10s %5d/%-5d [%s]", st->epoch, st->last_epoch,
+            phase_names[st->phase], st->step, st->steps, bar);
+    if (!isnan(st->s1_loss))
+        fprintf(stderr, " loss %.4f acc %.4f", st->s1_loss, st->s1_acc);
+    if (st->phase >= PHASE_JUDGES && !isnan(st->j_loss))
+        fprintf(stderr, " judge %.4f/%.4f", st->j_loss, st->j_acc);
+    fprintf(stderr, " %.0f img/s\033[K", st->img_s);
+    fflush(stderr);
+}
+
+void progress_clear(progress_t *p)
+{
+    if (p->enabled)
+        fputs("\r\033[K", stderr);
+}
+
+void print_epoch_line(FILE *fp, const epoch_stats_t *st)
+{
+    fprintf(fp, "Epoch %d/%d: ", st->epoch, st->last_epoch);
+    if (st->stage1_frozen)
+        fprintf(fp, "Stage 1 frozen - ");
+    else
+        fprintf(fp, "Loss %.4f - Accuracy %.4f - ", st->s1_loss, st->s1_acc);
+    fprintf(fp, "Val Loss %.4f - Val Accuracy %.4f - Judge Loss %.4f - Judge Accuracy %.4f"
+                " - Val Judge Loss %.4f - Val Judge Accuracy %.4f - %.1fs (%.0f img/s)\n",
+            st->s1_val_loss, st->s1_val_acc, st->j_loss, st->j_acc, st->j_val_loss,
+            st->j_val_acc, st->seconds, st->img_s);
+    fflush(fp);
+}
+
+void print_training_status(FILE *fp, const session_t *s)
+{
+    const model_meta_t *m = &s->meta;
+    fprintf(fp, "Training Status Summary:\n");
+    fprintf(fp, "  %-14s %s\n", "Stage 1", s->stage1_frozen ? "\u2717 frozen" : "\u2713 trainable");
+    for (int c = 0; c < m->k; c++)
+        fprintf(fp, "  %-14s %s\n", m->class_names[c],
+                m->trainable[c] ? "\u2713 trainable" : "\u2717 frozen");
+    fprintf(fp, "Trainable judges:");
+    int any = 0;
+    for (int c = 0; c < m->k; c++)
+        if (m->trainable[c])
+            fprintf(fp, "%s %s", any++ ? "," : "", m->class_names[c]);
+    fprintf(fp, "%s\n", any ? "" : " none");
+}
+
+/* ---- the final report ----------------------------------------------------- */
+
+static void print_thresholds(FILE *fp, const session_t *s, const tune_info_t *tune)
+{
+    const model_meta_t *m = &s->meta;
+    int global = 1;
+    for (int c = 1; c < m->k; c++)
+        global &= m->tau[c] == m->tau[0];
+    if (global)
+        fprintf(fp, "Threshold: tau = %.4f (one for every category)", m->tau[0]);
+    else
+        fprintf(fp, "Thresholds: one per category (listed below)");
+    fprintf(fp, ", chosen by %s\n", m->tuned_by);
+    if (tune && tune->tuned && tune->spec.rule == TH_RULE_RISK && !tune->spec.per_category)
+        fprintf(fp, "SGR: selective risk <= %.4f with probability >= %.4f: bound b* = %.4f "
+                    "at validation coverage %.4f (%s)\n",
+                tune->spec.target, 1 - tune->spec.delta, tune->overall.bound,
+                tune->overall.coverage, tune->overall.met ? "met" : "NOT met: rejecting all");
+    if (tune && tune->tuned && tune->unmet)
+        fprintf(fp, "Note: the rule could not be met in %d scope(s); those reject everything\n",
+                tune->unmet);
+}
+
+static void print_selective(FILE *fp, const metrics_summary_t *ms, const tune_info_t *tune)
+{
+    fprintf(fp, "Selective classification at tau (test set, %d images):\n", ms->n);
+    fprintf(fp, "  coverage            %6.2f%%  (%ld accepted)\n", 100 * ms->coverage,
+            ms->accepted);
+    fprintf(fp, "  selective accuracy  %6.2f%%%s\n", 100 * ms->sel_acc,
+            ms->none_accepted ? "  (nothing accepted)" : "");
+    fprintf(fp, "  selective risk      %6.2f%%", 100 * ms->sel_risk);
+    if (tune && tune->tuned && tune->spec.rule == TH_RULE_RISK)
+        fprintf(fp, "  (target %.2f%%, validation bound %.2f%%)", 100 * tune->spec.target,
+                100 * tune->overall.bound);
+    fputc('\n', fp);
+}
+
+static void print_ranking(FILE *fp, const session_t *s, const scored_t *t)
+{
+    int k = s->meta.k;
+    metrics_aurc_t aj = metrics_aurc(t->n, t->y, t->p, t->score);
+    metrics_aurc_t am = metrics_aurc(t->n, t->y, t->p, t->msp);
+    double uj = metrics_auroc(t->n, t->y, t->p, t->score);
+    double um = metrics_auroc(t->n, t->y, t->p, t->msp);
+    fprintf(fp, "Telling Stage 1's errors from its hits (AURC and E-AURC x1000: lower is "
+                "better; AUROC: higher is better):\n");
+    fprintf(fp, "  %-14s %8s %8s %8s\n", "confidence", "AURC", "E-AURC", "AUROC");
+    fprintf(fp, "  %-14s %8.2f %8.2f %8.4f\n", "judge score", 1000 * aj.aurc, 1000 * aj.eaurc, uj);
+    fprintf(fp, "  %-14s %8.2f %8.2f %8.4f\n", "MSP", 1000 * am.aurc, 1000 * am.eaurc, um);
+    fprintf(fp, "  %s\n", aj.aurc < am.aurc ? "The judges rank errors better than MSP."
+                                           : "MSP ranks errors at least as well as the judges.");
+    double *uc = xcalloc(k, sizeof *uc), *mc = xcalloc(k, sizeof *mc);
+    metrics_auroc_per_class(t->n, k, t->y, t->p, t->score, uc);
+    metrics_auroc_per_class(t->n, k, t->y, t->p, t->msp, mc);
+    fprintf(fp, "Per category (test images Stage 1 assigned to it):\n");
+    fprintf(fp, "  %-14s %7s %10s %10s %8s\n", "category", "tau", "judge AUROC", "MSP AUROC",
+            "S1 acc");
+    for (int c = 0; c < k; c++) {
+        long n = 0, hit = 0;
+        for (int i = 0; i < t->n; i++)
+            if (t->y[i] == c) {
+                n++;
+                hit += t->p[i] == c;
+            }
+        fprintf(fp, "  %-14s %7.4f %10.4f %10.4f %7.1f%%\n", s->meta.class_names[c],
+                s->meta.tau[c], uc[c], mc[c], n ? 100.0 * hit / n : 0.0);
+    }
+    free(uc);
+    free(mc);
+}
+
+void print_report(FILE *fp, const session_t *s, const scored_t *t, const tune_info_t *tune)
+{
+    int k = s->meta.k, n = t->n;
+    int *o = xcalloc(n ? n : 1, sizeof(int)), *tg = xcalloc(n ? n : 1, sizeof(int));
+    const char **names = xcalloc(k, sizeof *names);
+    for (int c = 0; c < k; c++)
+        names[c] = s->meta.class_names[c];
+    metrics_outputs(n, k, t->p, t->score, s->meta.tau, o);
+    metrics_targets(n, k, t->y, t->p, tg);
+    metrics_summary_t ms;
+    metrics_summary(n, k, t->y, t->p, o, &ms);
+    metrics_report_t rep;
+    metrics_report(n, k, tg, o, &rep);
+
+    fprintf(fp, "\nData: %s\n", s->data.description);
+    static const char *const tta[] = {"none", "mirror (2 views)",
+                                      "mirror and 1-pixel shifts (6 views)"};
+    fprintf(fp, "Model: Stage 1 '%s' and %d judges after %d epochs; test-time augmentation: "
+                "%s\n", s->meta.arch, k, s->meta.epoch, tta[s->opt.tta]);
+    print_thresholds(fp, s, tune);
+    fprintf(fp, "Test loss: Stage 1 %.4f, judges %.4f\n\n", t->s1_loss, t->j_loss);
+    print_selective(fp, &ms, tune);
+    fputc('\n', fp);
+    print_ranking(fp, s, t);
+    fprintf(fp, "\nClassification report (11-way target t: the true class where Stage 1 "
+                "is right, else OTHER):\n");
+    metrics_report_print(fp, &rep, names);
+    fprintf(fp, "\nConfusion matrix (rows: target t, columns: final output o):\n");
+    metrics_confusion_print(fp, k, ms.confusion, names);
+    fprintf(fp, "\nFinal Accuracy: %.1f%% (11-way; always-OTHER %.1f%%, never-OTHER %.1f%%)\n",
+            100 * ms.acc11, 100 * ms.always_other, 100 * ms.never_other);
+    fprintf(fp, "Stage 1 test accuracy: %.1f%%\n", 100 * ms.stage1_acc);
+    fflush(fp);
+    metrics_report_free(&rep);
+    metrics_summary_free(&ms);
+    free(names);
+    free(o);
+    free(tg);
+}
+
+int write_predictions(const char *path, const session_t *s, const scored_t *t, err_t *e)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *fp = fopen(tmp, "w");
+    if (!fp)
+        return err_set(e, "--predictions %s: cannot create: %s", path, strerror(errno));
+    int k = s->meta.k;
+    fprintf(fp, "index,label,stage1_pred,msp,judge_score,final\n");
+    for (int i = 0; i < t->n; i++) {
+        int o = t->score[i] >= s->meta.tau[t->p[i]] ? t->p[i] : k;
+        fprintf(fp, "%d,%d,%d,%.9g,%.9g,%d\n", i, t->y[i], t->p[i], t->msp[i], t->score[i], o);
+    }
+    if (ferror(fp) | fclose(fp)) {
+        unlink(tmp);
+        return err_set(e, "--predictions %s: write failed: %s", path, strerror(errno));
+    }
+    if (rename(tmp, path)) {
+        unlink(tmp);
+        return err_set(e, "--predictions %s: cannot rename into place: %s", path,
+                       strerror(errno));
+    }
+    return 0;
+}
+
+void print_recipe(FILE *fp, const session_t *s)
+{
+    const options_t *o = &s->opt;
+    fprintf(fp, "Recipe %s: batch %d, lr %g (warm-up %g epochs from %g, then %s), momentum "
+                "%g%s, weight decay %g, label smoothing %g, BN-bias lr x%g, lookahead %s; "
+                "augmentation %s (translate %d %s, flips %s); test-time augmentation %d\n",
+            o->recipe, o->batch_size, o->lr, o->warmup_epochs, o->warmup_from, o->lr_schedule,
+            o->momentum, o->nesterov ? " Nesterov" : "", o->weight_decay, o->label_smoothing,
+            o->bn_bias_lr_scale, o->lookahead ? "on" : "off", o->augment ? "on" : "off",
+            o->crop_pad, o->crop_fill, o->flip, o->tta);
+}

@@ -1,0 +1,49 @@
+/* report.h - what a batch run prints: progress on stderr, the report on
+ * stdout. */
+#ifndef MSCNN_REPORT_H
+#define MSCNN_REPORT_H
+
+#include <stdio.h>
+
+#include "train/session.h"
+#include "eval/threshold.h"
+
+/* A Keras-style progress bar on stderr while an epoch runs; does nothing
+ * when stderr is not a terminal. */
+typedef struct {
+    int enabled;
+    double last_draw;
+} progress_t;
+
+void progress_init(progress_t *p);
+void progress_draw(progress_t *p, const epoch_stats_t *live);
+void progress_clear(progress_t *p);
+
+/* "Epoch 3/5: Loss ... - Accuracy ... - Val Loss ... - Val Accuracy ...
+ *  - Judge Loss ... - Judge Accuracy ... - Val Judge Loss ... - ..." */
+void print_epoch_line(FILE *fp, const epoch_stats_t *st);
+
+/* The original project's "Training Status Summary": a check mark or a
+ * cross per category, then the trainable categories by name. */
+void print_training_status(FILE *fp, const session_t *s);
+/* One line: the recipe and every training value it (with any overrides)
+ * chose, and the test-time augmentation. */
+void print_recipe(FILE *fp, const session_t *s);
+
+/* How the thresholds of the report were chosen. */
+typedef struct {
+    int tuned;             /* 0: --threshold or the loaded model's */
+    th_spec_t spec;
+    th_choice_t overall;
+    int unmet;             /* scopes where the rule could not be met */
+} tune_info_t;
+
+/* The final report over the test set (DESIGN.md section 3). Its last two
+ * lines are "Final Accuracy: NN.N% (11-way; always-OTHER NN.N%, never-OTHER
+ * NN.N%)" and "Stage 1 test accuracy: NN.N%". */
+void print_report(FILE *fp, const session_t *s, const scored_t *test, const tune_info_t *tune);
+
+/* --predictions: one CSV row per test image. */
+int write_predictions(const char *path, const session_t *s, const scored_t *test, err_t *e);
+
+#endif

@@ -1,0 +1,306 @@
+/* session.c - opening, saving and closing a training session. */
+#include "train/session.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EVAL_BATCH 256
+
+void scored_free(scored_t *s)
+{
+    free(s->y);
+    free(s->p);
+    free(s->msp);
+    free(s->score);
+    memset(s, 0, sizeof *s);
+}
+
+static int find_name(const char *tok, char names[][MODEL_NAME_LEN], int k)
+{
+    for (int c = 0; c < k; c++)
+        if (!strcmp(tok, names[c]))
+            return c;
+    long v;
+    if (parse_int(tok, 0, k - 1, &v) == 0)
+        return (int)v;
+    return -1;
+}
+
+static int category_error(err_t *e, const char *what, const char *tok,
+                          char names[][MODEL_NAME_LEN], int k)
+{
+    char list[2048];
+    size_t len = 0;
+    for (int c = 0; c < k && len < sizeof list - MODEL_NAME_LEN - 8; c++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%d=%s", c ? ", " : "", c,
+                                names[c]);
+    return err_set(e, "--stage2_categories: %s '%s'; valid categories (name or index): %s",
+                   what, tok, list);
+}
+
+int parse_categories(const char *spec, char names[][MODEL_NAME_LEN], int k, int *trainable,
+                     err_t *e)
+{
+    for (int c = 0; c < k; c++)
+        trainable[c] = !*spec;
+    if (!*spec)
+        return 0;
+    char buf[1024], tok[128];
+    snprintf(buf, sizeof buf, "%s", spec);
+    int any = 0;
+    for (const char *p = buf;;) {
+        size_t len = strcspn(p, ",");
+        snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), p);
+        if (!*tok)
+            return category_error(e, "empty entry in", spec, names, k);
+        int c = find_name(tok, names, k);
+        if (c < 0)
+            return category_error(e, "unknown category", tok, names, k);
+        if (trainable[c])
+            return category_error(e, "category given twice:", tok, names, k);
+        trainable[c] = 1;
+        any = 1;
+        p += len;
+        if (!*p++)
+            break;
+    }
+    return any ? 0 : category_error(e, "no category in", spec, names, k);
+}
+
+/* ---- the model of the session ------------------------------------------- */
+
+static void meta_fresh(session_t *s)
+{
+    model_meta_t *m = &s->meta;
+    const dataset_t *d = &s->data.train;
+    snprintf(m->arch, sizeof m->arch, "%s", s->opt.arch);
+    m->k = d->k;
+    for (int c = 0; c < m->k; c++) {
+        snprintf(m->class_names[c], MODEL_NAME_LEN, "%s", d->class_names[c]);
+        m->tau[c] = s->opt.threshold;
+        m->trainable[c] = 1;
+    }
+    snprintf(m->dataset, sizeof m->dataset, "%s", s->data.name);
+    snprintf(m->tuned_by, sizeof m->tuned_by, "threshold");
+    dataset_channel_stats(d, m->mean, m->std);
+    for (int i = 0; i < 3; i++) /* a constant channel must not divide by 0 */
+        m->std[i] = m->std[i] > 1e-3f ? m->std[i] : 1.0f;
+    rng_seed(&m->rng, s->opt.seed ^ 0x5eed5eed5eedULL);
+}
+
+static int check_classes(const session_t *s, const char *dir, err_t *e)
+{
+    const model_meta_t *m = &s->meta;
+    const dataset_t *d = &s->data.train;
+    int same = m->k == d->k;
+    for (int c = 0; same && c < m->k; c++)
+        same = !strcmp(m->class_names[c], d->class_names[c]);
+    if (!same)
+        return err_set(e, "%s: the model was trained on %d classes of '%s' (%s, ...) but the "
+                          "data has %d classes (%s, ...)", dir, m->k, m->dataset,
+                       m->class_names[0], d->k, d->class_names[0]);
+    return 0;
+}
+
+/* The model to start from: --load_model, or with --stage2_only the model
+ * at --save_model. "" when training from scratch; NULL with e set when
+ * --stage2_only has nothing to start from. */
+static const char *start_dir(const options_t *o, err_t *e)
+{
+    if (o->load_model[0])
+        return o->load_model;
+    if (!o->stage2_only)
+        return "";
+    char ini[2100];
+    snprintf(ini, sizeof ini, "%s/model.ini", o->save_model);
+    if (access(ini, F_OK) == 0)
+        return o->save_model;
+    err_set(e, "--stage2_only trains the judges of a trained model, but there is none at "
+               "'%s' (give --load_model DIR, or train both stages first)", o->save_model);
+    return NULL;
+}
+
+/* air's frozen whitening conv comes from the patch statistics of (up to
+ * 5 000) normalised training images; nets without one are left alone. */
+static int init_whitening(session_t *s, err_t *e)
+{
+    if (!net_find_param(s->model->stage1, "stage1.whiten.weight"))
+        return 0;
+    const dataset_t *d = &s->data.train;
+    int n = d->n < 5000 ? d->n : 5000;
+    int *idx = xmalloc(sizeof(int) * (n ? n : 1)), *labels = xmalloc(sizeof(int) * (n ? n : 1));
+    float *images = afloat((size_t)(n ? n : 1) * 3 * 32 * 32);
+    for (int i = 0; i < n; i++)
+        idx[i] = i;
+    dataset_make_batch(d, idx, n, s->meta.mean, s->meta.std, 0, NULL, images, labels);
+    int rc = net_init_whitening(s->model->stage1, images, n, e);
+    afree(images);
+    free(idx);
+    free(labels);
+    return rc;
+}
+
+static int setup_model(session_t *s, const char *dir, err_t *e)
+{
+    int max_batch = EVAL_BATCH;
+    if (s->opt.batch_size > max_batch)
+        max_batch = s->opt.batch_size;
+    if (s->opt.judge_batch_size > max_batch)
+        max_batch = s->opt.judge_batch_size;
+    if (*dir && check_classes(s, dir, e))
+        return -1;
+    if (!*dir)
+        meta_fresh(s);
+    s->model = model_new(s->be, s->meta.arch, s->meta.k, max_batch, e);
+    if (!s->model)
+        return -1;
+    net_set_norm_lr_scale(s->model->stage1, (float)s->opt.bn_bias_lr_scale);
+    if (*dir)
+        return model_load_weights(dir, s->model, &s->meta, e);
+    model_init(s->model, s->opt.seed);
+    return init_whitening(s, e);
+}
+
+static void apply_options(session_t *s)
+{
+    model_meta_t *m = &s->meta;
+    if (s->opt.threshold_given || !s->opt.load_model[0])
+        for (int c = 0; c < m->k; c++)
+            m->tau[c] = s->opt.threshold;
+    if (s->opt.threshold_given)
+        snprintf(m->tuned_by, sizeof m->tuned_by, "threshold");
+    s->stage1_frozen = s->opt.stage2_only;
+}
+
+static int open_history(session_t *s, err_t *e);
+
+static void alloc_scratch(session_t *s)
+{
+    size_t b = (size_t)s->model->stage1->max_batch;
+    s->gather_x = afloat(b * 3 * 32 * 32);
+    s->gather_probs = afloat(b * s->meta.k);
+    s->gather_right = xcalloc(b, sizeof(int));
+    s->gather_scores = afloat(b);
+}
+
+int session_open(session_t *s, const options_t *o, err_t *e)
+{
+    memset(s, 0, sizeof *s);
+    s->opt = *o;
+    const char *dir = start_dir(o, e);
+    if (!dir)
+        return -1;
+    if (*dir && model_load_meta(dir, &s->meta, e))
+        return -1;
+    options_apply_recipe(&s->opt, *dir ? s->meta.arch : o->arch);
+    uint64_t seed = *dir ? s->meta.split_seed : o->seed;
+    double holdout = *dir ? s->meta.judge_holdout : o->judge_holdout;
+    if (!*dir) {
+        s->meta.split_seed = seed;
+        s->meta.judge_holdout = holdout;
+    }
+    if (run_data_load(o, seed, holdout, &s->data, e))
+        return -1;
+    if (!strcmp(o->device, "gpu"))
+        return err_set(e, "--device gpu: this build has no GPU backend yet; use --device cpu "
+                          "(or auto)");
+    s->be = backend_new("cpu", o->threads);
+    if (setup_model(s, dir, e))
+        return -1;
+    if (parse_categories(o->stage2_categories, s->meta.class_names, s->meta.k,
+                         s->meta.trainable, e))
+        return -2;
+    apply_options(s);
+    trainer_init(&s->tr, &s->opt, s->model, s->meta.mean, s->meta.std);
+    alloc_scratch(s);
+    s->start_epoch = s->meta.epoch;
+    s->run_epochs = s->opt.epochs;
+    return open_history(s, e);
+}
+
+void session_close(session_t *s)
+{
+    history_close(&s->hist);
+    lookahead_free(&s->la);
+    if (s->tr.be)
+        trainer_free(&s->tr);
+    model_free(s->model);
+    backend_free(s->be);
+    run_data_free(&s->data);
+    scored_free(&s->val);
+    free(s->history);
+    free(s->order);
+    afree(s->pool_x);
+    afree(s->pool_probs);
+    free(s->pool_pred);
+    free(s->pool_right);
+    free(s->plan);
+    free(s->plan_idx);
+    afree(s->gather_x);
+    afree(s->gather_probs);
+    free(s->gather_right);
+    afree(s->gather_scores);
+    memset(s, 0, sizeof *s);
+}
+
+int session_save(session_t *s, err_t *e)
+{
+    return model_save(s->opt.save_model, s->model, &s->meta, e);
+}
+
+/* ---- history.csv -------------------------------------------------------- */
+
+static const char *const base_cols[] = {
+    "epoch", "stage1_loss", "stage1_accuracy", "stage1_val_loss", "stage1_val_accuracy",
+    "judge_loss", "judge_accuracy", "judge_val_loss", "judge_val_accuracy", "lr", "judge_lr",
+    "seconds", "images_per_s"};
+#define NBASE ((int)(sizeof base_cols / sizeof base_cols[0]))
+static const char *const cat_cols[] = {"stage1_val_accuracy", "judge_loss", "judge_accuracy",
+                                       "judge_val_accuracy", "trainable"};
+#define NCAT ((int)(sizeof cat_cols / sizeof cat_cols[0]))
+
+static int open_history(session_t *s, err_t *e)
+{
+    if (mkdir_p(s->opt.output_dir, e))
+        return -1;
+    int k = s->meta.k, n = NBASE + NCAT * k;
+    char **cols = xcalloc(n, sizeof *cols);
+    for (int i = 0; i < NBASE; i++)
+        cols[i] = xstrdup(base_cols[i]);
+    for (int c = 0; c < k; c++)
+        for (int j = 0; j < NCAT; j++) {
+            char buf[MODEL_NAME_LEN + 32];
+            snprintf(buf, sizeof buf, "%s_%s", cat_cols[j], s->meta.class_names[c]);
+            cols[NBASE + c * NCAT + j] = xstrdup(buf);
+        }
+    int rc = history_open(&s->hist, s->opt.output_dir, (const char *const *)cols, n,
+                          s->start_epoch > 0, e);
+    for (int i = 0; i < n; i++)
+        free(cols[i]);
+    free(cols);
+    return rc;
+}
+
+int session_history_row(session_t *s, err_t *e)
+{
+    const epoch_stats_t *st = &s->last;
+    int k = s->meta.k;
+    double *row = xcalloc(NBASE + NCAT * k, sizeof *row);
+    double base[NBASE] = {st->epoch, st->s1_loss, st->s1_acc, st->s1_val_loss, st->s1_val_acc,
+                          st->j_loss, st->j_acc, st->j_val_loss, st->j_val_acc, st->lr,
+                          st->judge_lr, st->seconds, st->img_s};
+    memcpy(row, base, sizeof base);
+    for (int c = 0; c < k; c++) {
+        const cat_stats_t *cs = &st->cat[c];
+        double v[NCAT] = {cs->s1_val_acc, cs->judge_loss, cs->judge_acc, cs->val_judge_acc,
+                          s->meta.trainable[c]};
+        memcpy(row + NBASE + c * NCAT, v, sizeof v);
+    }
+    int rc = history_write(&s->hist, row, e);
+    free(row);
+    return rc;
+}

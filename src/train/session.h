@@ -1,0 +1,133 @@
+/* session.h - one training session of the two-stage model, as steps.
+ *
+ * A session owns the data, the model, the trainer and history.csv. It runs
+ * epochs as a sequence of small steps (one mini-batch each) so that a
+ * front end can act between any two steps: batch mode calls session_step()
+ * in a loop; the workbench calls it from its training thread.
+ *
+ * An epoch: Stage 1 trains on its split (skipped when Stage 1 is frozen);
+ * Stage 1, in inference mode, labels augmented views of the judge split
+ * ("pool"); each trainable judge trains on the pool images Stage 1 assigned
+ * to its category; both stages are scored on the validation split (which
+ * becomes the cached scores threshold tuning uses); then history.csv gets
+ * a row and the model is saved.
+ */
+#ifndef MSCNN_SESSION_H
+#define MSCNN_SESSION_H
+
+#include "data/data_select.h"
+#include "train/history.h"
+#include "train/lookahead.h"
+#include "model/model.h"
+#include "model/model_io.h"
+#include "settings/options.h"
+#include "train/train.h"
+
+typedef enum { PHASE_STAGE1, PHASE_POOL, PHASE_JUDGES, PHASE_VAL, PHASE_IDLE } phase_t;
+
+typedef struct {
+    double s1_val_acc;          /* Stage 1 accuracy on validation images of class c */
+    double judge_loss, judge_acc;         /* judge training, pool images predicted c */
+    double val_judge_loss, val_judge_acc; /* validation images predicted c */
+    int judge_n, val_n;
+} cat_stats_t;
+
+typedef struct {
+    int epoch;                  /* global, 1-based */
+    int last_epoch;             /* the epoch this run ends with */
+    phase_t phase;
+    int step, steps;            /* within the phase */
+    int stage1_frozen;
+    double s1_loss, s1_acc;     /* training, running means (NaN when frozen) */
+    double s1_val_loss, s1_val_acc;
+    double j_loss, j_acc, j_val_loss, j_val_acc;
+    double lr, judge_lr;
+    double seconds, img_s;      /* epoch time so far; training images per second */
+    cat_stats_t cat[DATASET_MAX_CLASSES];
+} epoch_stats_t;
+
+/* Scores of one data set: what the report and threshold tuning need. */
+typedef struct {
+    int n, k;
+    int *y, *p;                 /* (n) label, Stage 1 prediction */
+    double *msp, *score;        /* (n) Stage 1 max softmax, judge score */
+    double s1_loss, j_loss;     /* means */
+} scored_t;
+
+void scored_free(scored_t *s);
+
+typedef struct {
+    options_t opt;
+    run_data_t data;
+    backend_t *be;
+    model_t *model;
+    model_meta_t meta;
+    trainer_t tr;
+    history_t hist;
+    int stage1_frozen;
+    int run_epochs, start_epoch;
+    int epoch_open;             /* an epoch is in progress */
+    epoch_stats_t live;         /* the epoch in progress */
+    epoch_stats_t last;         /* the last completed epoch */
+    scored_t val;               /* validation scores of the last epoch */
+    epoch_stats_t *history;     /* every epoch completed in this session */
+    int nhistory;
+    /* epoch state */
+    int *order;                 /* shuffled indices of the split in use */
+    double t0;
+    double s1_loss_sum, judge_loss_sum[DATASET_MAX_CLASSES];
+    long s1_correct, s1_seen, judge_correct[DATASET_MAX_CLASSES], judge_seen[DATASET_MAX_CLASSES];
+    double val_s1_sum, val_j_sum;
+    long val_j_correct;
+    int just_finished;          /* the last step completed an epoch */
+    lookahead_t la;             /* Stage 1's lookahead (opt.lookahead), from the
+                                   run's first Stage 1 step to its last */
+    /* the judge pool: augmented judge-split images labelled by Stage 1 */
+    int pool_n;
+    float *pool_x;              /* (pool_n, 3, 32, 32) */
+    float *pool_probs;          /* (pool_n, k) */
+    int *pool_pred, *pool_right;
+    int *plan;                  /* (nplan, 3): category, first index into plan_idx, count */
+    int *plan_idx;              /* pool indices grouped by category */
+    int nplan;
+    float *gather_x, *gather_probs; /* (max_batch, ...) host scratch */
+    int *gather_right;
+    float *gather_scores;
+} session_t;
+
+/* Returns 0, -1 for a runtime error (exit 1) or -2 for a usage error such
+ * as an unknown category (exit 2); e says what. */
+int session_open(session_t *s, const options_t *o, err_t *e);
+void session_close(session_t *s);
+
+/* Runs one step. Returns 1 while there is more to do, 0 when the run's
+ * epochs are done, -1 on an error (e.g. the model could not be saved). */
+int session_step(session_t *s, err_t *e);
+/* 1 when the last step completed an epoch (s->last is new). */
+int session_epoch_done(const session_t *s);
+
+/* Scores every image of d with both stages (inference mode). */
+void session_score(session_t *s, const dataset_t *d, scored_t *out);
+
+/* Judge flags: the given list ("ship,truck", "0,8", mixed), or all when
+ * spec is empty. Returns 0 or -1 with e listing the valid names. */
+int parse_categories(const char *spec, char class_names[][MODEL_NAME_LEN], int k,
+                     int *trainable, err_t *e);
+
+int session_save(session_t *s, err_t *e);
+
+/* Commands a front end may give between steps. A judge whose flag is
+ * cleared stops training at its next mini-batch. */
+void session_set_trainable(session_t *s, int c, int on);
+/* Ends the epochs planned so far after the current epoch; then `epochs`
+ * more epochs train the judges only (Stage 1 frozen). */
+void session_retrain_judges(session_t *s, int epochs);
+
+/* Internal to the session files. */
+int session_history_row(session_t *s, err_t *e);
+void scored_alloc(scored_t *sc, int n, int k);
+/* Scores images start..start+b of d into sc, adding to the loss sums. */
+void session_score_batch(session_t *s, const dataset_t *d, int start, int b, scored_t *sc,
+                         double *s1_loss, double *j_loss, long *j_correct);
+
+#endif

@@ -1,0 +1,398 @@
+/* session_epoch.c - an epoch of the two-stage model, one step at a time. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/session.h"
+
+#define IMG_FLOATS (3 * 32 * 32)
+
+/* Learning-rate factor at `progress` epochs into this run (0..run_epochs):
+ * linear warm-up from warmup_from (fresh models only), then the configured
+ * decay. */
+static double schedule(const session_t *s, double progress)
+{
+    const options_t *o = &s->opt;
+    double total = s->run_epochs > 0 ? s->run_epochs : 1;
+    double warm = s->start_epoch == 0 ? fmin(o->warmup_epochs, total) : 0.0;
+    if (progress < warm)
+        return o->warmup_from + (1.0 - o->warmup_from) * progress / warm;
+    double frac = total > warm ? (progress - warm) / (total - warm) : 0.0;
+    if (!strcmp(o->lr_schedule, "linear"))
+        return 1.0 - frac;
+    if (!strcmp(o->lr_schedule, "cosine"))
+        return 0.5 * (1.0 + cos(M_PI * frac));
+    return 1.0;
+}
+
+static int batch_steps(int n, int bs) { return (n + bs - 1) / bs; }
+
+/* The judge pool holds judge_passes augmented views of the judge split. */
+static int pool_size(const session_t *s) { return s->data.judge.n * s->opt.judge_passes; }
+
+static void set_phase(session_t *s, phase_t ph, int steps)
+{
+    s->live.phase = ph;
+    s->live.step = 0;
+    s->live.steps = steps;
+}
+
+static void shuffled_order(session_t *s, int n)
+{
+    s->order = xrealloc(s->order, sizeof(int) * (n ? n : 1));
+    for (int i = 0; i < n; i++)
+        s->order[i] = i;
+    rng_shuffle(&s->meta.rng, s->order, n);
+}
+
+/* The augmentation of Stage 1's training images (for_pool 0) or of the
+ * judge pool (1: alternating flips become random ones there, as the pool
+ * holds several views of each image per epoch). NULL when off. */
+static const augment_t *augmentation(const session_t *s, int for_pool, augment_t *aug)
+{
+    const options_t *o = &s->opt;
+    if (!o->augment)
+        return NULL;
+    aug->pad = o->crop_pad;
+    aug->reflect = !strcmp(o->crop_fill, "reflect");
+    aug->flip = !strcmp(o->flip, "none")        ? FLIP_NONE
+                : !strcmp(o->flip, "random") || for_pool ? FLIP_RANDOM
+                                                         : FLIP_ALTERNATE;
+    aug->epoch = s->meta.epoch;
+    aug->flip_key = s->meta.split_seed ^ 0xf11bf11bf11bULL;
+    return aug;
+}
+
+/* Lookahead runs over this run's Stage 1 steps; it ends (the weights
+ * become the slow copy) after the last epoch's Stage 1 phase, or when
+ * Stage 1 is frozen partway. */
+static void lookahead_begin(session_t *s)
+{
+    if (!s->opt.lookahead || s->la.slow)
+        return;
+    long per_epoch = batch_steps(s->data.train.n, s->opt.batch_size);
+    lookahead_init(&s->la, s->model->stage1, per_epoch * s->run_epochs);
+}
+
+static void lookahead_end(session_t *s)
+{
+    if (!s->la.slow)
+        return;
+    lookahead_finish(&s->la, s->model->stage1);
+    lookahead_free(&s->la);
+}
+
+static void begin_epoch(session_t *s)
+{
+    memset(&s->live, 0, sizeof s->live);
+    s->live.epoch = s->meta.epoch + 1;
+    s->live.last_epoch = s->start_epoch + s->run_epochs;
+    s->live.stage1_frozen = s->stage1_frozen;
+    s->live.s1_loss = s->live.s1_acc = NAN;
+    s->s1_loss_sum = 0;
+    s->s1_correct = s->s1_seen = 0;
+    memset(s->judge_loss_sum, 0, sizeof s->judge_loss_sum);
+    memset(s->judge_correct, 0, sizeof s->judge_correct);
+    memset(s->judge_seen, 0, sizeof s->judge_seen);
+    s->t0 = now_seconds();
+    s->epoch_open = 1;
+    double progress = s->meta.epoch - s->start_epoch;
+    s->live.judge_lr = s->opt.judge_lr * schedule(s, progress + 0.5);
+    if (s->stage1_frozen) {
+        lookahead_end(s);
+        set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
+    } else {
+        lookahead_begin(s);
+        shuffled_order(s, s->data.train.n);
+        set_phase(s, PHASE_STAGE1, batch_steps(s->data.train.n, s->opt.batch_size));
+    }
+}
+
+static void update_clock(session_t *s, long images)
+{
+    s->live.seconds = now_seconds() - s->t0;
+    s->live.img_s = s->live.seconds > 0 ? images / s->live.seconds : 0;
+}
+
+static void step_stage1(session_t *s)
+{
+    int n = s->data.train.n, bs = s->opt.batch_size, i = s->live.step;
+    int b = (i + 1) * bs <= n ? bs : n - i * bs;
+    rng_t *rng = &s->meta.rng;
+    augment_t aug;
+    trainer_load(&s->tr, &s->data.train, s->order + (size_t)i * bs, b,
+                 augmentation(s, 0, &aug), rng);
+    double progress = s->meta.epoch - s->start_epoch + (double)i / s->live.steps;
+    s->live.lr = s->opt.lr * schedule(s, progress);
+    double loss;
+    int correct;
+    stage1_step(&s->tr, b, (float)s->live.lr, rng, &loss, &correct);
+    lookahead_step(&s->la, s->model->stage1);
+    s->meta.step++;
+    s->s1_loss_sum += loss * b;
+    s->s1_correct += correct;
+    s->s1_seen += b;
+    s->live.s1_loss = s->s1_loss_sum / s->s1_seen;
+    s->live.s1_acc = (double)s->s1_correct / s->s1_seen;
+    update_clock(s, s->s1_seen);
+    if (++s->live.step == s->live.steps) {
+        if (s->meta.epoch + 1 >= s->start_epoch + s->run_epochs)
+            lookahead_end(s);
+        set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
+    }
+}
+
+static void pool_alloc(session_t *s)
+{
+    int n = pool_size(s), k = s->meta.k;
+    if (s->pool_n == n && s->pool_x)
+        return;
+    afree(s->pool_x);
+    afree(s->pool_probs);
+    s->pool_n = n;
+    s->pool_x = afloat((size_t)(n ? n : 1) * IMG_FLOATS);
+    s->pool_probs = afloat((size_t)(n ? n : 1) * k);
+    s->pool_pred = xrealloc(s->pool_pred, sizeof(int) * (n ? n : 1));
+    s->pool_right = xrealloc(s->pool_right, sizeof(int) * (n ? n : 1));
+    s->plan_idx = xrealloc(s->plan_idx, sizeof(int) * (n ? n : 1));
+    s->plan = xrealloc(s->plan, sizeof(int) * 3 * (n + k + 1));
+}
+
+static int argmax_row(const float *p, int k)
+{
+    int best = 0;
+    for (int j = 1; j < k; j++)
+        if (p[j] > p[best])
+            best = j;
+    return best;
+}
+
+/* Groups the pool by Stage 1's prediction into judge mini-batches of the
+ * trainable categories, in a shuffled order. */
+static void make_plan(session_t *s)
+{
+    int k = s->meta.k, jb = s->opt.judge_batch_size, used = 0;
+    s->nplan = 0;
+    for (int c = 0; c < k; c++) {
+        if (!s->meta.trainable[c])
+            continue;
+        int first = used;
+        for (int i = 0; i < s->pool_n; i++)
+            if (s->pool_pred[i] == c)
+                s->plan_idx[used++] = i;
+        rng_shuffle(&s->meta.rng, s->plan_idx + first, used - first);
+        for (int at = first; at < used; at += jb) {
+            int *p = s->plan + 3 * s->nplan++;
+            p[0] = c, p[1] = at, p[2] = used - at < jb ? used - at : jb;
+        }
+    }
+    for (int i = s->nplan - 1; i > 0; i--) { /* shuffle whole batches */
+        int j = (int)rng_below(&s->meta.rng, (uint32_t)i + 1);
+        for (int f = 0; f < 3; f++) {
+            int t = s->plan[3 * i + f];
+            s->plan[3 * i + f] = s->plan[3 * j + f];
+            s->plan[3 * j + f] = t;
+        }
+    }
+}
+
+static void step_pool(session_t *s)
+{
+    if (s->live.step == 0) { /* judge_passes shuffled passes over the judge split */
+        pool_alloc(s);
+        int n = s->data.judge.n;
+        s->order = xrealloc(s->order, sizeof(int) * (s->pool_n ? s->pool_n : 1));
+        for (int i = 0; i < s->pool_n; i++)
+            s->order[i] = i % n;
+        for (int pass = 0; pass < s->opt.judge_passes; pass++)
+            rng_shuffle(&s->meta.rng, s->order + (size_t)pass * n, n);
+    }
+    int k = s->meta.k, mb = s->tr.max_batch, start = s->live.step * mb;
+    int b = s->pool_n - start < mb ? s->pool_n - start : mb;
+    augment_t aug;
+    trainer_load(&s->tr, &s->data.judge, s->order + start, b, augmentation(s, 1, &aug),
+                 &s->meta.rng);
+    stage1_infer(&s->tr, b, 0);
+    memcpy(s->pool_x + (size_t)start * IMG_FLOATS, s->tr.xhost,
+           sizeof(float) * IMG_FLOATS * b);
+    memcpy(s->pool_probs + (size_t)start * k, s->tr.probs_host, sizeof(float) * k * b);
+    for (int i = 0; i < b; i++) {
+        int p = argmax_row(s->tr.probs_host + (size_t)i * k, k);
+        s->pool_pred[start + i] = p;
+        s->pool_right[start + i] = p == s->tr.labels[i];
+    }
+    if (++s->live.step == s->live.steps) {
+        make_plan(s);
+        set_phase(s, PHASE_JUDGES, s->nplan);
+    }
+}
+
+/* Copies pool rows idx[0..b) into the gather buffers. */
+static void gather_pool(session_t *s, const int *idx, int b)
+{
+    int k = s->meta.k;
+    for (int i = 0; i < b; i++) {
+        memcpy(s->gather_x + (size_t)i * IMG_FLOATS, s->pool_x + (size_t)idx[i] * IMG_FLOATS,
+               sizeof(float) * IMG_FLOATS);
+        memcpy(s->gather_probs + (size_t)i * k, s->pool_probs + (size_t)idx[i] * k,
+               sizeof(float) * k);
+        s->gather_right[i] = s->pool_right[idx[i]];
+    }
+}
+
+static void summarise_judges(session_t *s)
+{
+    double loss = 0;
+    long correct = 0, seen = 0;
+    for (int c = 0; c < s->meta.k; c++) {
+        cat_stats_t *cs = &s->live.cat[c];
+        cs->judge_n = (int)s->judge_seen[c];
+        cs->judge_loss = cs->judge_n ? s->judge_loss_sum[c] / cs->judge_n : NAN;
+        cs->judge_acc = cs->judge_n ? (double)s->judge_correct[c] / cs->judge_n : NAN;
+        loss += s->judge_loss_sum[c];
+        correct += s->judge_correct[c];
+        seen += s->judge_seen[c];
+    }
+    s->live.j_loss = seen ? loss / seen : NAN;
+    s->live.j_acc = seen ? (double)correct / seen : NAN;
+}
+
+/* One planned judge mini-batch (skipped when its judge was switched off
+ * since the plan was made). */
+static void train_planned_batch(session_t *s, const int *plan)
+{
+    int c = plan[0], b = plan[2], correct = 0;
+    if (!s->meta.trainable[c])
+        return;
+    gather_pool(s, s->plan_idx + plan[1], b);
+    double loss = judge_step(&s->tr, c, s->gather_x, s->gather_probs, s->gather_right, b,
+                             (float)s->live.judge_lr, 1, NULL, &correct);
+    s->judge_loss_sum[c] += loss;
+    s->judge_correct[c] += correct;
+    s->judge_seen[c] += b;
+    summarise_judges(s);
+    update_clock(s, s->stage1_frozen ? s->data.judge.n : s->s1_seen);
+}
+
+static void step_judges(session_t *s)
+{
+    if (s->live.steps > 0)
+        train_planned_batch(s, s->plan + 3 * s->live.step);
+    if (s->live.steps == 0 || ++s->live.step == s->live.steps) {
+        summarise_judges(s);
+        scored_free(&s->val);
+        set_phase(s, PHASE_VAL, batch_steps(s->data.val.n, s->tr.max_batch));
+    }
+}
+
+/* Per-category and overall validation figures from s->val. */
+static void summarise_val(session_t *s)
+{
+    const scored_t *v = &s->val;
+    int k = s->meta.k, n = v->n;
+    long hit = 0, per_n[DATASET_MAX_CLASSES] = {0}, per_hit[DATASET_MAX_CLASSES] = {0};
+    long jn[DATASET_MAX_CLASSES] = {0}, jhit[DATASET_MAX_CLASSES] = {0};
+    for (int i = 0; i < n; i++) {
+        int right = v->p[i] == v->y[i];
+        hit += right;
+        per_n[v->y[i]]++;
+        per_hit[v->y[i]] += right;
+        jn[v->p[i]]++;
+        jhit[v->p[i]] += (v->score[i] >= 0.5f) == right;
+    }
+    s->live.s1_val_loss = n ? s->val_s1_sum / n : NAN;
+    s->live.s1_val_acc = n ? (double)hit / n : NAN;
+    s->live.j_val_loss = n ? s->val_j_sum / n : NAN;
+    s->live.j_val_acc = n ? (double)s->val_j_correct / n : NAN;
+    for (int c = 0; c < k; c++) {
+        cat_stats_t *cs = &s->live.cat[c];
+        cs->s1_val_acc = per_n[c] ? (double)per_hit[c] / per_n[c] : NAN;
+        cs->val_n = (int)jn[c];
+        cs->val_judge_acc = jn[c] ? (double)jhit[c] / jn[c] : NAN;
+    }
+}
+
+static int end_epoch(session_t *s, err_t *e)
+{
+    summarise_val(s);
+    s->live.seconds = now_seconds() - s->t0;
+    long images = s->stage1_frozen ? s->data.judge.n : s->data.train.n;
+    s->live.img_s = s->live.seconds > 0 ? images / s->live.seconds : 0;
+    s->meta.epoch++;
+    s->last = s->live;
+    s->last.phase = PHASE_IDLE;
+    s->history = xrealloc(s->history, sizeof *s->history * (s->nhistory + 1));
+    s->history[s->nhistory++] = s->last;
+    s->epoch_open = 0;
+    s->just_finished = 1;
+    if (session_history_row(s, e) || session_save(s, e))
+        return -1;
+    return 0;
+}
+
+static int step_val(session_t *s, err_t *e)
+{
+    const dataset_t *d = &s->data.val;
+    int mb = s->tr.max_batch;
+    if (s->live.step == 0) {
+        scored_alloc(&s->val, d->n, s->meta.k);
+        s->val_s1_sum = s->val_j_sum = 0;
+        s->val_j_correct = 0;
+    }
+    if (s->live.steps > 0) {
+        int start = s->live.step * mb, b = d->n - start < mb ? d->n - start : mb;
+        session_score_batch(s, d, start, b, &s->val, &s->val_s1_sum, &s->val_j_sum,
+                            &s->val_j_correct);
+    }
+    if (s->live.steps == 0 || ++s->live.step == s->live.steps)
+        return end_epoch(s, e);
+    return 0;
+}
+
+int session_step(session_t *s, err_t *e)
+{
+    s->just_finished = 0;
+    if (!s->epoch_open) {
+        if (s->meta.epoch >= s->start_epoch + s->run_epochs)
+            return 0;
+        begin_epoch(s);
+    }
+    int rc = 0;
+    switch (s->live.phase) {
+    case PHASE_STAGE1:
+        step_stage1(s);
+        break;
+    case PHASE_POOL:
+        if (s->live.steps == 0)
+            set_phase(s, PHASE_JUDGES, 0);
+        else
+            step_pool(s);
+        break;
+    case PHASE_JUDGES:
+        step_judges(s);
+        break;
+    case PHASE_VAL:
+        rc = step_val(s, e);
+        break;
+    case PHASE_IDLE:
+        break;
+    }
+    if (rc)
+        return -1;
+    return s->epoch_open || s->meta.epoch < s->start_epoch + s->run_epochs;
+}
+
+int session_epoch_done(const session_t *s) { return s->just_finished; }
+
+void session_set_trainable(session_t *s, int c, int on)
+{
+    if (c >= 0 && c < s->meta.k)
+        s->meta.trainable[c] = on != 0;
+}
+
+void session_retrain_judges(session_t *s, int epochs)
+{
+    int planned_end = s->meta.epoch + (s->epoch_open ? 1 : 0);
+    s->stage1_frozen = 1;
+    s->run_epochs = planned_end - s->start_epoch + epochs;
+}

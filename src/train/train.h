@@ -1,0 +1,71 @@
+/* train.h - batch-level training and inference of the two-stage model.
+ *
+ * A trainer_t owns the buffers one mini-batch needs (sized for the nets'
+ * max_batch); the model, backend and data are the caller's. Every function
+ * here works on ONE batch, so the session (session.h) can interleave user
+ * commands between steps. All randomness comes from the rng passed in.
+ */
+#ifndef MSCNN_TRAIN_H
+#define MSCNN_TRAIN_H
+
+#include <stdint.h>
+
+#include "engine/backend.h"
+#include "data/dataset.h"
+#include "model/model.h"
+#include "settings/options.h"
+
+typedef struct {
+    const options_t *opt;
+    backend_t *be;
+    model_t *model;
+    const float *mean, *std;  /* input normalisation (3 each) */
+    int max_batch, k;
+    float *x;              /* (max_batch, 3, 32, 32) backend memory */
+    float *xhost;          /* (max_batch, 3, 32, 32) */
+    int32_t *labels;       /* (max_batch) */
+    float *probs;          /* (max_batch, k) backend memory */
+    float *probs_host;     /* (max_batch, k) */
+    float *side;           /* (max_batch, JUDGE_SIDE(k)) backend memory */
+    float *side_host;      /* (max_batch, JUDGE_SIDE(k)) */
+    float *jprobs;         /* (max_batch, 2) backend memory: judge softmax */
+    float *jprobs_host;    /* (max_batch, 2) */
+    int32_t *jlabels;      /* (max_batch): 1 when Stage 1 was right */
+    float *view_host;      /* (max_batch, 3, 32, 32): a test-time view of xhost */
+    float *logits_host;    /* (max_batch, k): test-time views' mean logits */
+    float *logits;         /* (max_batch, k) backend memory: the same */
+} trainer_t;
+
+void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const float *mean,
+                  const float *std);
+void trainer_free(trainer_t *t);
+
+/* Images idx[0..b) of d into t->x (and t->xhost), labels into t->labels;
+ * augmented as aug says (with rng) when aug is not NULL. */
+void trainer_load(trainer_t *t, const dataset_t *d, const int *idx, int b,
+                  const augment_t *aug, rng_t *rng);
+
+/* One Stage 1 SGD step on the loaded batch: mean loss, number correct. */
+void stage1_step(trainer_t *t, int b, float lr, rng_t *rng, double *loss, int *correct);
+
+/* Stage 1 in inference mode on the loaded batch: probabilities into
+ * t->probs_host (b, k); returns the summed loss (training smoothing).
+ * tta > 0 averages the logits of test-time views (airbench's levels):
+ * 1: the image and its mirror; 2: that, averaged with the same of the
+ * image shifted one pixel diagonally either way (reflect padding). */
+double stage1_infer(trainer_t *t, int b, int tta);
+
+
+/* The judge side input of b rows of Stage 1 probabilities (b, k) into
+ * out (b, JUDGE_SIDE(k)). */
+void judge_features(const float *probs, int b, int k, float *out);
+
+/* Judge c on rows of images (host, (b, 3, 32, 32)) with Stage 1
+ * probabilities probs (host, (b, k)) and right[i] = Stage 1 was right.
+ * Training: one SGD step; returns the summed loss, adds hits to *correct
+ * (judge says right iff score >= 0.5). scores (b) may be NULL. */
+double judge_step(trainer_t *t, int c, const float *images, const float *probs,
+                  const int *right, int b, float lr, int train, float *scores,
+                  int *correct);
+
+#endif
