@@ -598,11 +598,22 @@ typedef struct {
     int32_t *labels;       /* (n) */
 } xent_ctx;
 
+/* The mean loss of the op through its stats accumulator; *hits (may be
+ * NULL) gets the rows it counted as right. */
+static double xent_mean(int n, int k, const float *logits, const int32_t *labels,
+                        float smoothing, float *probs, float *dlogits, double *hits)
+{
+    float stats[2] = {0.0f, 0.0f};
+    be.softmax_xent(&be, n, k, logits, labels, smoothing, probs, dlogits, stats);
+    if (hits)
+        *hits = stats[1];
+    return stats[0] / n;
+}
+
 static double xent_loss(void *p)
 {
     xent_ctx *c = p;
-    return be.softmax_xent(&be, c->n, c->k, c->logits, c->labels, c->smoothing,
-                           c->probs, NULL);
+    return xent_mean(c->n, c->k, c->logits, c->labels, c->smoothing, c->probs, NULL, NULL);
 }
 
 static void test_xent_grad(int n, int k, float smoothing)
@@ -616,7 +627,7 @@ static void test_xent_grad(int n, int k, float smoothing)
     for (int i = 0; i < n; i++)
         c.labels[i] = (int32_t)rng_below(&rng, k);
     fill_garbage(dl, nl);
-    double loss = be.softmax_xent(&be, n, k, c.logits, c.labels, smoothing, c.probs, dl);
+    double loss = xent_mean(n, k, c.logits, c.labels, smoothing, c.probs, dl, NULL);
     CHECK_NEAR(loss, xent_loss(&c), 0.0, "xent loss independent of dlogits");
 
     double worst = 0.0; /* every row of probs sums to 1 */
@@ -640,12 +651,14 @@ static void test_xent_forward(void)
     /* equal logits: p = 1/k and loss log k, whatever the smoothing */
     float z[5] = {0.3f, 0.3f, 0.3f, 0.3f, 0.3f}, p[5], dl[5];
     int32_t label = 2;
-    double loss = be.softmax_xent(&be, 1, 5, z, &label, 0.0f, p, dl);
+    double hits;
+    double loss = xent_mean(1, 5, z, &label, 0.0f, p, dl, &hits);
+    CHECK(hits == 0, "equal logits: the first class wins the tie, not the label 2");
     CHECK_NEAR(loss, log(5.0), 1e-6, "xent equal logits");
     CHECK_NEAR(p[0], 0.2, 1e-7, "softmax equal logits");
     CHECK_NEAR(dl[2], 0.2 - 1.0, 1e-6, "dlogits on the label");
     CHECK_NEAR(dl[0], 0.2, 1e-6, "dlogits off the label");
-    loss = be.softmax_xent(&be, 1, 5, z, &label, 0.2f, p, dl);
+    loss = xent_mean(1, 5, z, &label, 0.2f, p, dl, NULL);
     CHECK_NEAR(loss, log(5.0), 1e-6, "xent equal logits, smoothing 0.2");
     CHECK_NEAR(dl[2], 0.2 - (0.8 + 0.04), 1e-6, "smoothed dlogits on the label");
     CHECK_NEAR(dl[0], 0.2 - 0.04, 1e-6, "smoothed dlogits off the label");
@@ -657,15 +670,20 @@ static void test_xent_forward(void)
     double lse = log(exp(1.0) + exp(2.0) + exp(3.0));
     double l0 = lse - (0.1 * 1 + 0.1 * 2 + 0.8 * 3);
     double l1 = lse - (0.8 * 1 + 0.1 * 2 + 0.1 * 3);
-    loss = be.softmax_xent(&be, 2, 3, z2, labels, 0.3f, p2, dl2);
+    loss = xent_mean(2, 3, z2, labels, 0.3f, p2, dl2, &hits);
     CHECK_NEAR(loss, 0.5 * (l0 + l1), 1e-6, "xent hand value with smoothing");
+    CHECK(hits == 1, "one of the two rows has its largest logit at the label (%g)", hits);
+    float acc[2] = {1.5f, 2.0f}; /* stats accumulate, they are not overwritten */
+    be.softmax_xent(&be, 2, 3, z2, labels, 0.3f, p2, NULL, acc);
+    CHECK_NEAR(acc[0], 1.5 + l0 + l1, 1e-5, "stats[0] adds the summed loss");
+    CHECK(acc[1] == 3.0f, "stats[1] adds the hits (%g)", acc[1]);
     CHECK_NEAR(p2[2], exp(3.0 - lse), 1e-6, "softmax hand value");
     CHECK_NEAR(dl2[3], (exp(1.0 - lse) - 0.8) / 2, 1e-6, "dlogits divided by n");
 
     /* large logits stay finite */
     float z3[2] = {1000.0f, 0.0f};
     label = 1;
-    loss = be.softmax_xent(&be, 1, 2, z3, &label, 0.0f, p, NULL);
+    loss = xent_mean(1, 2, z3, &label, 0.0f, p, NULL, NULL);
     CHECK_NEAR(loss, 1000.0, 1e-3, "xent of large logits");
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backends/registry.h"
 #include "engine/backend.h"
 #include "check.h"
 #include "train/history.h"
@@ -206,7 +207,7 @@ static void test_history(void)
 int main(void)
 {
     CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
-    backend_t *be = backend_new("cpu", 1);
+    backend_t *be = backend_open("cpu", 1, NULL);
     test_round_trip(be);
     test_refuse_foreign_dir(be);
     test_history();

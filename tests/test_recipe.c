@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "backends/registry.h"
 #include "train/lookahead.h"
 #include "model/model.h"
 #include "settings/options.h"
@@ -64,7 +65,7 @@ static void rig_open(rig_t *r, int b)
     err_t e;
     memset(r, 0, sizeof *r);
     options_defaults(&r->opt);
-    r->be = backend_new("cpu", 2);
+    r->be = backend_open("cpu", 2, NULL);
     r->model = model_new(r->be, "air", 10, b, &e);
     if (!r->model) {
         fprintf(stderr, "model_new: %s\n", e.msg);

@@ -244,7 +244,7 @@ static void draw_header(app_t *a, WINDOW *w, ui_rect_t r)
         snprintf(seg[6].text, 128, "ETA %s", d);
     }
     seg[6].prio = 2;
-    snprintf(seg[7].text, 128, "%s", s->device), seg[7].prio = 4;
+    snprintf(seg[7].text, sizeof seg[7].text, "%.127s", s->device), seg[7].prio = 4;
     header_line(line, sizeof line, seg, 8, r.w - ui_text_cells(state) - 2);
     draw_put(a, &g, 0, 1, R_HEADER, line);
     int role = s->state == WB_ERROR ? R_ERROR : s->state == WB_PAUSED ? R_WARN : R_HEADER;

@@ -22,6 +22,7 @@ typedef struct {
     unsigned long applied;
     long steps;
     int published_history; /* s->nhistory at the last publish of `last` */
+    double synced;         /* when live's Stage 1 sums were last read */
 } loop_t;
 
 static wb_state_t state_of(const loop_t *l)
@@ -62,7 +63,11 @@ static void publish(loop_t *l, wb_state_t state)
     session_t *s = t->s;
     wb_snap_t *p = &t->sh.snap;
     int k = s->meta.k;
-    double eta = estimate_eta(s);
+    double eta = estimate_eta(s), now = now_seconds();
+    if (state != WB_TRAINING || now - l->synced >= 0.1) { /* a few reads a second */
+        session_sync(s);
+        l->synced = now;
+    }
     pthread_mutex_lock(&t->sh.mu);
     p->state = state;
     p->paused = l->paused;
@@ -160,9 +165,11 @@ static void log_banner(wb_trainer_t *t)
 {
     const session_t *s = t->s;
     const model_t *m = s->model;
-    wb_shared_log(&t->sh, "mscnn %s: Stage 1 '%s' (%.2f M parameters) and %d judges on %s "
-                          "(%d threads)", PACKAGE_VERSION, s->meta.arch,
-                  net_trainable_count(m->stage1) / 1e6, m->k, s->be->name, s->be->threads);
+    wb_shared_log(&t->sh, "mscnn %s: Stage 1 '%s' (%.2f M parameters) and %d judges on %s",
+                  PACKAGE_VERSION, s->meta.arch, net_trainable_count(m->stage1) / 1e6, m->k,
+                  s->be->desc);
+    if (*s->be->note)
+        wb_shared_log(&t->sh, "Device: %s", s->be->note);
     wb_shared_log(&t->sh, "Data: %s", s->data.description);
     log_printed(t, print_recipe);
     if (s->start_epoch > 0)
@@ -366,8 +373,7 @@ static void fill_static(wb_trainer_t *t)
     p->k = s->meta.k;
     for (int c = 0; c < s->meta.k; c++)
         snprintf(p->class_names[c], MODEL_NAME_LEN, "%s", s->meta.class_names[c]);
-    snprintf(p->device, sizeof p->device, "%s, %d thread%s", s->be->name, s->be->threads,
-             s->be->threads == 1 ? "" : "s");
+    snprintf(p->device, sizeof p->device, "%s", s->be->desc);
     snprintf(p->dataset, sizeof p->dataset, "%s", s->data.name);
     snprintf(p->save_dir, sizeof p->save_dir, "%s", s->opt.save_model);
     p->start_epoch = s->start_epoch;

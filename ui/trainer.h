@@ -111,7 +111,7 @@ typedef struct {
     int paused;                 /* also set while WB_FINISHING etc. */
     int k;
     char class_names[DATASET_MAX_CLASSES][MODEL_NAME_LEN];
-    char device[64];            /* "cpu, 2 threads" */
+    char device[BACKEND_DESC_LEN]; /* the backend's desc: "cpu: 2 threads, AVX2" */
     char dataset[256];
     char save_dir[1024];
     epoch_stats_t live;         /* the epoch in progress (valid when epoch_open) */

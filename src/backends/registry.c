@@ -1,13 +1,19 @@
-/* registry.c - the one place that names backends: opening one by name. */
-#include "engine/backend.h"
+/* registry.c - the one place that names backends: opening one by device. */
+#include "backends/registry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "base/util.h"
-
 void backend_cpu_init(backend_t *be); /* cpu/backend.c */
+
+static const char *const registered[] = {"ref", "cpu", NULL};
+
+const char *backend_registered(int i)
+{
+    return i >= 0 && i < (int)(sizeof registered / sizeof registered[0]) ? registered[i] : NULL;
+}
 
 static int online_cores(void)
 {
@@ -15,18 +21,66 @@ static int online_cores(void)
     return n > 0 ? (int)n : 1;
 }
 
-backend_t *backend_new(const char *name, int threads)
+/* "gpu" or "gpu:N": 1 and *index set; 0 when it is not a GPU name; -1 for
+ * a malformed index. */
+static int gpu_index(const char *device, int *index)
+{
+    if (strncmp(device, "gpu", 3) || (device[3] && device[3] != ':'))
+        return 0;
+    *index = 0;
+    if (!device[3])
+        return 1;
+    long n;
+    if (parse_int(device + 4, 0, 255, &n))
+        return -1;
+    *index = (int)n;
+    return 1;
+}
+
+int backend_device_check(const char *device, err_t *e)
+{
+    int index;
+    if (!strcmp(device, "auto") || !strcmp(device, "cpu") || !strcmp(device, "ref") ||
+        gpu_index(device, &index) == 1)
+        return 0;
+    return err_set(e, "expected auto, cpu, ref, gpu or gpu:N, got '%s'", device);
+}
+
+static backend_t *open_cpu(const char *name, int threads)
 {
     backend_t *be = xcalloc(1, sizeof *be);
     be->threads = threads > 0 ? threads : online_cores();
     if (!strcmp(name, "ref")) {
+        be->threads = 1;
         backend_ref_init(be);
-    } else if (!strcmp(name, "cpu")) {
-        backend_cpu_init(be);
     } else {
-        free(be);
+        backend_cpu_init(be);
+    }
+    return be;
+}
+
+/* The GPU backend is not part of this build: say so, for --device gpu. */
+static const char no_gpu[] = "this build has no GPU backend (built without CUDA)";
+
+backend_t *backend_open(const char *device, int threads, err_t *e)
+{
+    int index;
+    int gpu = gpu_index(device, &index);
+    if (backend_device_check(device, e))
+        return NULL;
+    if (gpu == 1) {
+        err_set(e, "--device %s: %s; use --device cpu", device, no_gpu);
         return NULL;
     }
+    backend_t *be = open_cpu(strcmp(device, "ref") ? "cpu" : "ref", threads);
+    const char *missing = backend_missing_op(be);
+    if (missing) {
+        err_set(e, "--device %s: the %s backend lacks the %s op", device, be->name, missing);
+        backend_free(be);
+        return NULL;
+    }
+    if (!strcmp(device, "auto"))
+        snprintf(be->note, sizeof be->note, "auto chose the CPU: %s", no_gpu);
     return be;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "backends/registry.h"
 #include "engine/backend.h"
 #include "engine/net.h"
 #include "base/util.h"
@@ -38,6 +39,7 @@ typedef struct {
     float *x, *probs;    /* (b, 3, 32, 32), (b, k) backend memory */
     int32_t *labels;     /* (b) */
     rng_t rng;
+    uint64_t step;       /* training steps so far: keys the dropout masks */
 } bench_t;
 
 static void usage(FILE *fp)
@@ -53,7 +55,8 @@ static void usage(FILE *fp)
             "                          %.0f s worth, at least 5)\n"
             "      --warmup N          untimed steps first, 0 to 100 (default 2)\n"
             "      --classes K         outputs, 2 to 1000 (default 10)\n"
-            "      --backend NAME      cpu or ref (default cpu)\n"
+            "      --device NAME       auto, cpu, ref (the plain reference loops), gpu or\n"
+            "                          gpu:N (default auto); --backend is the same\n"
             "      --profile           also print where a training step's time goes,\n"
             "                          layer by layer\n"
             "  -h, --help              this help\n\n"
@@ -95,15 +98,16 @@ static int parse(int argc, char **argv, bench_opts_t *o)
         {"repeats", required_argument, NULL, O_REPEATS},
         {"warmup", required_argument, NULL, O_WARMUP},
         {"classes", required_argument, NULL, O_CLASSES},
+        {"device", required_argument, NULL, O_BACKEND},
         {"backend", required_argument, NULL, O_BACKEND},
         {"profile", no_argument, NULL, O_PROFILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    static const char *const backends[] = {"cpu", "ref", NULL};
-    *o = (bench_opts_t){.arch = "basic", .backend = "cpu", .batch = 32, .k = 10, .warmup = 2};
+    *o = (bench_opts_t){.arch = "basic", .backend = "auto", .batch = 32, .k = 10, .warmup = 2};
     opterr = 0;
     optind = 1;
     int c, rc = 0;
+    err_t e;
     while (!rc && (c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
         switch (c) {
         case O_ARCH:
@@ -121,9 +125,8 @@ static int parse(int argc, char **argv, bench_opts_t *o)
         case O_CLASSES: rc = int_opt("--classes", optarg, 2, 1000, &o->k); break;
         case O_BACKEND:
             o->backend = optarg;
-            if (!in_list(optarg, backends)) {
-                fprintf(stderr, "mscnn bench: --backend: expected cpu or ref, got '%s'\n",
-                        optarg);
+            if (backend_device_check(optarg, &e)) {
+                fprintf(stderr, "mscnn bench: --device: %s\n", e.msg);
                 rc = -1;
             }
             break;
@@ -153,9 +156,9 @@ static void train_step(bench_t *b)
 {
     net_t *net = b->net;
     int n = b->o->batch;
-    const float *logits = net_forward(net, b->x, n, 1, &b->rng);
+    const float *logits = net_forward(net, b->x, n, 1, b->step++);
     b->be->softmax_xent(b->be, n, net->k, logits, b->labels, 0.2f, b->probs,
-                        net_dlogits(net));
+                        net_dlogits(net), NULL);
     net_backward(net, b->x, NULL, n);
     net_sgd_step(net, 0.01f, 0.9f, 5e-4f, 1);
 }
@@ -163,8 +166,8 @@ static void train_step(bench_t *b)
 static void infer_step(bench_t *b)
 {
     int n = b->o->batch;
-    const float *logits = net_forward(b->net, b->x, n, 0, NULL);
-    b->be->softmax_xent(b->be, n, b->net->k, logits, b->labels, 0.0f, b->probs, NULL);
+    const float *logits = net_forward(b->net, b->x, n, 0, 0);
+    b->be->softmax_xent(b->be, n, b->net->k, logits, b->labels, 0.0f, b->probs, NULL, NULL);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -213,10 +216,10 @@ static void print_profile(bench_t *b)
     for (int s = 0; s < PROFILE_STEPS; s++) {
         double t0 = now_seconds();
         net->profile = &prof;
-        const float *logits = net_forward(net, b->x, n, 1, &b->rng);
+        const float *logits = net_forward(net, b->x, n, 1, b->step++);
         double t1 = now_seconds();
         b->be->softmax_xent(b->be, n, net->k, logits, b->labels, 0.2f, b->probs,
-                            net_dlogits(net));
+                            net_dlogits(net), NULL);
         double t2 = now_seconds();
         net_backward(net, b->x, NULL, n);
         net->profile = NULL;
@@ -252,7 +255,9 @@ static void print_profile(bench_t *b)
 static int setup(bench_t *b, err_t *e)
 {
     const bench_opts_t *o = b->o;
-    b->be = backend_new(o->backend, o->threads);
+    b->be = backend_open(o->backend, o->threads, e);
+    if (!b->be)
+        return -1;
     net_spec_t spec = {.arch = o->arch, .prefix = "stage1.", .k = o->k, .in_c = 3,
                        .in_h = 32, .in_w = 32, .max_batch = o->batch,
                        .side_width = strcmp(o->arch, "judge") ? 0 : o->k};
@@ -272,13 +277,19 @@ static int setup(bench_t *b, err_t *e)
     b->be->upload(b->be, b->x, host, nx);
     afree(host);
     b->probs = b->be->alloc(b->be, (size_t)o->batch * o->k);
-    b->labels = xcalloc(o->batch, sizeof(int32_t));
+    int32_t *labels = xcalloc(o->batch, sizeof(int32_t));
     for (int i = 0; i < o->batch; i++)
-        b->labels[i] = (int32_t)rng_below(&b->rng, o->k);
+        labels[i] = (int32_t)rng_below(&b->rng, o->k);
+    b->labels = b->be->alloc_i32(b->be, o->batch);
+    b->be->upload_i32(b->be, b->labels, labels, o->batch);
+    free(labels);
     if (b->net->side_width) { /* a judge: a softmax-like side input */
-        float *side = b->be->alloc(b->be, (size_t)o->batch * o->k);
-        for (int i = 0; i < o->batch * o->k; i++)
-            side[i] = 1.0f / o->k;
+        size_t ns = (size_t)o->batch * b->net->side_width;
+        float *side = b->be->alloc(b->be, ns), *host = afloat(ns);
+        for (size_t i = 0; i < ns; i++)
+            host[i] = 1.0f / o->k;
+        b->be->upload(b->be, side, host, ns);
+        afree(host);
         b->net->side = side;
     }
     return 0;
@@ -294,9 +305,9 @@ static void teardown(bench_t *b)
     if (b->be) {
         b->be->free(b->be, b->x);
         b->be->free(b->be, b->probs);
+        b->be->free(b->be, b->labels);
         backend_free(b->be);
     }
-    free(b->labels);
 }
 
 int bench_main(int argc, char **argv)
@@ -313,8 +324,7 @@ int bench_main(int argc, char **argv)
         return 1;
     }
     double gflop = net_forward_flops(b.net) / 1e9;
-    printf("mscnn bench: %s, batch %d, %d threads, %s backend, synthetic input\n", o.arch,
-           o.batch, b.be->threads, b.be->name);
+    printf("mscnn bench: %s, batch %d, %s, synthetic input\n", o.arch, o.batch, b.be->desc);
     fflush(stdout);
     timing_t tr = time_steps(&b, train_step);
     timing_t in = time_steps(&b, infer_step);

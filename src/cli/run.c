@@ -16,10 +16,12 @@ static void print_banner(const session_t *s)
 {
     const model_t *m = s->model;
     fprintf(stderr, "mscnn %s: Stage 1 '%s' (%.2f M parameters, %.1f MFLOP/image) and %d "
-                    "judges (%.1f MFLOP/image each) on %s (%d threads)\n",
+                    "judges (%.1f MFLOP/image each) on %s\n",
             PACKAGE_VERSION, s->meta.arch, net_trainable_count(m->stage1) / 1e6,
             net_forward_flops(m->stage1) / 1e6, m->k, net_forward_flops(m->judge) / 1e6,
-            s->be->name, s->be->threads);
+            s->be->desc);
+    if (*s->be->note)
+        fprintf(stderr, "Device: %s\n", s->be->note);
     fprintf(stderr, "Data: %s\n", s->data.description);
     print_recipe(stderr, s);
     if (s->start_epoch > 0)
@@ -44,7 +46,8 @@ static int train(session_t *s, volatile sig_atomic_t *stop, err_t *e)
             print_epoch_line(stderr, &s->last);
             if (write_history_plot(s, e))
                 fprintf(stderr, "mscnn: warning: %s\n", e->msg);
-        } else if (rc > 0) {
+        } else if (rc > 0 && progress_due(&prog)) {
+            session_sync(s);
             progress_draw(&prog, &s->live);
         }
         if (rc == 0)

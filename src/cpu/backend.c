@@ -3,19 +3,23 @@
  * Convolutions run on oneDNN (cpu/conv.c), linear layers on oneDNN's SGEMM
  * (cpu/linear.c), batch norm, activations, pooling and the SGD step on
  * this backend's own OpenMP kernels (cpu/ops.c). The rest (memory, copies,
- * the loss) is the reference code, which is already as fast as it gets for
+ * the loss, axpby, dropout masks) is the reference code, named op by op in
+ * backend_cpu_init(): on host memory it is already as fast as it gets for
  * those. All of it is threaded with be->threads threads on one OpenMP
  * runtime and is deterministic for a given thread count.
  * tests/test_backend.c checks every op here against the "ref" backend.
  */
+#include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 
-#include "engine/backend.h"
-#include "cpu/priv.h"
 #include "base/util.h"
+#include "cpu/priv.h"
+#include "engine/backend.h"
+#include "engine/backend_ref.h"
 
 void cpu_enter(const backend_t *be, cpu_guard_t *g)
 {
@@ -80,16 +84,45 @@ static void cpu_release(backend_t *be)
     be->priv = NULL;
 }
 
+/* The widest instruction set oneDNN will use here, as people name it. */
+static const char *isa_name(dnnl_cpu_isa_t isa)
+{
+    switch (isa) {
+    case dnnl_cpu_isa_avx512_core_amx: return "AVX-512 + AMX";
+    case dnnl_cpu_isa_avx512_core_bf16: return "AVX-512 + bf16";
+    case dnnl_cpu_isa_avx512_core_vnni: return "AVX-512 + VNNI";
+    case dnnl_cpu_isa_avx512_core: return "AVX-512";
+    case dnnl_cpu_isa_avx2_vnni: return "AVX2 + VNNI";
+    case dnnl_cpu_isa_avx2: return "AVX2";
+    case dnnl_cpu_isa_avx: return "AVX";
+    case dnnl_cpu_isa_sse41: return "SSE4.1";
+    default: return "baseline x86-64";
+    }
+}
+
 void backend_cpu_init(backend_t *be)
 {
-    backend_ref_init(be);
     be->name = "cpu";
+    snprintf(be->desc, sizeof be->desc, "cpu: %d thread%s, %s", be->threads,
+             be->threads == 1 ? "" : "s", isa_name(dnnl_get_effective_cpu_isa()));
     cpu_priv_t *p = xcalloc(1, sizeof *p);
     be->priv = p;
     cpu_guard_t g;
     cpu_enter(be, &g);
     p->conv = conv_engine_new();
     cpu_leave(&g);
+    be->alloc = ref_alloc;
+    be->alloc_i32 = ref_alloc_i32;
+    be->free = ref_free;
+    be->upload = ref_upload;
+    be->download = ref_download;
+    be->upload_i32 = ref_upload_i32;
+    be->download_i32 = ref_download_i32;
+    be->copy = ref_copy;
+    be->copy_rows = ref_copy_rows;
+    be->axpby = ref_axpby;
+    be->dropout_mask = ref_dropout_mask;
+    be->softmax_xent = ref_softmax_xent;
     be->conv2d_forward = cpu_conv2d_forward;
     be->conv2d_backward = cpu_conv2d_backward;
     be->conv2d_maxpool_forward = cpu_conv2d_maxpool_forward;

@@ -1,15 +1,21 @@
 /* backend.h - the table of operations a compute backend provides.
  *
- * All tensors are float32, contiguous, NCHW. Every op takes the backend
- * itself first (for its private scratch and thread settings). Backward ops
- * OVERWRITE their outputs (dx, dw, db); a NULL gradient pointer means "not
- * needed" and the op skips that work. Buffers passed to ops come from
- * be->alloc() (host memory for CPU backends, device memory for GPU ones).
+ * All tensors are float32 (labels and pool indices int32), contiguous,
+ * NCHW. Every op takes the backend itself first (for its private scratch
+ * and thread settings). Backward ops OVERWRITE their outputs (dx, dw, db);
+ * a NULL gradient pointer means "not needed" and the op skips that work.
  *
- * Backends: "ref" (plain loops, the reference every other backend is tested
- * against) and "cpu" (the fast CPU backend: oneDNN convolutions and GEMM,
- * OpenMP kernels for the rest). The model and training code
- * only ever call through this table.
+ * Ownership: every pointer an op reads or writes is backend memory, from
+ * be->alloc() or be->alloc_i32() (host memory for CPU backends, device
+ * memory for GPU ones), owned by whoever allocated it and released with
+ * be->free(). Host memory reaches an op only through upload/download; the
+ * host never reads or writes backend memory directly, so the same caller
+ * works on every backend. Ops keep no pointer to their arguments.
+ *
+ * A backend that lacks an op leaves it NULL; backend_missing_op() names
+ * the first missing one, and the registry (backends/registry.h), the only
+ * code that names backends, refuses to open a backend that lacks one.
+ * The model and training code only ever call through this table.
  */
 #ifndef MSCNN_BACKEND_H
 #define MSCNN_BACKEND_H
@@ -29,16 +35,26 @@ void conv_desc_init(conv_desc_t *d, int n, int cin, int h, int w, int cout,
 
 typedef struct backend backend_t;
 
-struct backend {
-    const char *name;
-    void *priv;        /* backend-owned scratch/state */
-    int threads;
+#define BACKEND_DESC_LEN 160
 
-    /* memory */
-    float *(*alloc)(backend_t *be, size_t count);           /* zero-filled */
-    void (*free)(backend_t *be, float *p);
+struct backend {
+    const char *name;  /* "ref", "cpu", ... as the registry knows it */
+    char desc[BACKEND_DESC_LEN]; /* for headers and reports, e.g.
+                                    "cpu: 2 threads, AVX-512 + AMX" */
+    char note[BACKEND_DESC_LEN]; /* why the registry chose it, when that is
+                                    news ("auto: ..."); else empty */
+    void *priv;        /* backend-owned scratch/state */
+    int threads;       /* CPU threads the backend uses */
+
+    /* memory: zero-filled backend buffers of count elements; free takes
+     * either kind (and NULL) */
+    float *(*alloc)(backend_t *be, size_t count);
+    int32_t *(*alloc_i32)(backend_t *be, size_t count);
+    void (*free)(backend_t *be, void *p);
     void (*upload)(backend_t *be, float *dst, const float *src, size_t count);
     void (*download)(backend_t *be, float *dst, const float *src, size_t count);
+    void (*upload_i32)(backend_t *be, int32_t *dst, const int32_t *src, size_t count);
+    void (*download_i32)(backend_t *be, int32_t *dst, const int32_t *src, size_t count);
     void (*copy)(backend_t *be, float *dst, const float *src, size_t count); /* within backend memory */
     /* 2-D copy within backend memory: for r < rows, copies width floats
      * from src + r * src_stride to dst + r * dst_stride */
@@ -107,6 +123,16 @@ struct backend {
     /* y = alpha * x (a fixed output scale; also its backward) */
     void (*scale)(backend_t *be, size_t count, float alpha, const float *x,
                   float *y);
+    /* y = a * x + b * y; when b is 0, y is only written (BLAS semantics):
+     * TTA logit sums, the lookahead blend of weights */
+    void (*axpby)(backend_t *be, size_t count, float a, const float *x, float b,
+                  float *y);
+    /* The dropout mask of drop probability p: mask[i] = 1 / (1 - p) when
+     * uniform_i < 1 - p, else 0, with uniform_i drawn by Philox-4x32-10
+     * keyed by seed at counter (i / 4, stream): see base/philox.h. Every
+     * backend draws the same mask for the same (seed, stream). */
+    void (*dropout_mask)(backend_t *be, size_t count, float p, uint64_t seed,
+                         uint64_t stream, float *mask);
 
     /* Batch norm followed by exact GELU, fused: y = gelu(bn(x)), with the
      * same statistics, running-stat updates and arguments as the bn_ ops.
@@ -141,10 +167,14 @@ struct backend {
     /* Softmax cross-entropy with label smoothing eps: target is
      * (1 - eps) on the label plus eps / k on every class. Writes probs
      * (n, k) and, if dlogits is not NULL, dloss/dlogits of the MEAN loss.
-     * Returns the mean loss. labels are int32 in [0, k). */
-    double (*softmax_xent)(backend_t *be, int n, int k, const float *logits,
-                           const int32_t *labels, float smoothing, float *probs,
-                           float *dlogits);
+     * labels (n) are int32 in [0, k). If stats (2 floats) is not NULL it
+     * accumulates there, in backend memory, so that nothing crosses to
+     * the host per step: stats[0] += the summed loss of the n rows,
+     * stats[1] += the rows whose largest probability (the first on ties)
+     * is at the label. */
+    void (*softmax_xent)(backend_t *be, int n, int k, const float *logits,
+                         const int32_t *labels, float smoothing, float *probs,
+                         float *dlogits, float *stats);
 
     /* SGD with momentum as PyTorch: g = grad + wd * p; v = mom * v + g;
      * step = nesterov ? g + mom * v : v; p -= lr * step. */
@@ -156,12 +186,22 @@ struct backend {
     void (*release)(backend_t *be);
 };
 
-/* Creates a backend by name ("ref" or "cpu"); NULL for an unknown name.
- * threads <= 0 means all online cores. Free with backend_free(). */
-backend_t *backend_new(const char *name, int threads);
-void backend_free(backend_t *be);
+/* The ops of the table by name, for checks and tests: backend_op_count()
+ * entries, each a name and the op's offset in backend_t. */
+typedef struct {
+    const char *name;
+    size_t offset;
+} backend_op_t;
+extern const backend_op_t backend_ops[];
+int backend_op_count(void);
+/* 1 when the op at that offset is present */
+int backend_has_op(const backend_t *be, size_t offset);
+/* The name of the first op be lacks, or NULL when it has them all. */
+const char *backend_missing_op(const backend_t *be);
 
-/* The plain reference implementations, for other backends to reuse. */
+/* Fills the table with the plain reference ops (engine/backend_ref.c):
+ * the "ref" backend. Other backends fill their own tables; one that wants
+ * a reference op takes it by name from engine/backend_ref.h. */
 void backend_ref_init(backend_t *be);
 
 #endif

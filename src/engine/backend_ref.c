@@ -8,9 +8,12 @@
 #include "engine/backend.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "base/philox.h"
 #include "base/util.h"
+#include "engine/backend_ref.h"
 
 #define SQRT1_2 0.70710678118654752440     /* 1 / sqrt(2) */
 #define INV_SQRT_2PI 0.39894228040143267794 /* 1 / sqrt(2 pi) */
@@ -33,38 +36,56 @@ void conv_desc_init(conv_desc_t *d, int n, int cin, int h, int w, int cout,
 
 /* ---- memory ------------------------------------------------------------ */
 
-static float *ref_alloc(backend_t *be, size_t count)
+float *ref_alloc(backend_t *be, size_t count)
 {
     (void)be;
     return afloat(count); /* zero-filled, 64-byte aligned */
 }
 
-static void ref_free(backend_t *be, float *p)
+int32_t *ref_alloc_i32(backend_t *be, size_t count)
+{
+    (void)be;
+    return (int32_t *)afloat(count); /* the same zero-filled 4-byte slots */
+}
+
+void ref_free(backend_t *be, void *p)
 {
     (void)be;
     afree(p);
 }
 
-static void ref_upload(backend_t *be, float *dst, const float *src, size_t count)
+void ref_upload(backend_t *be, float *dst, const float *src, size_t count)
 {
     (void)be;
     memcpy(dst, src, count * sizeof(float));
 }
 
-static void ref_download(backend_t *be, float *dst, const float *src, size_t count)
+void ref_download(backend_t *be, float *dst, const float *src, size_t count)
 {
     (void)be;
     memcpy(dst, src, count * sizeof(float));
 }
 
-static void ref_copy(backend_t *be, float *dst, const float *src, size_t count)
+void ref_upload_i32(backend_t *be, int32_t *dst, const int32_t *src, size_t count)
+{
+    (void)be;
+    memcpy(dst, src, count * sizeof(int32_t));
+}
+
+void ref_download_i32(backend_t *be, int32_t *dst, const int32_t *src, size_t count)
+{
+    (void)be;
+    memcpy(dst, src, count * sizeof(int32_t));
+}
+
+void ref_copy(backend_t *be, float *dst, const float *src, size_t count)
 {
     (void)be;
     memcpy(dst, src, count * sizeof(float));
 }
 
-static void ref_copy_rows(backend_t *be, int rows, int width, const float *src,
-                          int src_stride, float *dst, int dst_stride)
+void ref_copy_rows(backend_t *be, int rows, int width, const float *src, int src_stride,
+                   float *dst, int dst_stride)
 {
     (void)be;
     for (int r = 0; r < rows; r++)
@@ -467,6 +488,27 @@ static void ref_scale(backend_t *be, size_t count, float alpha, const float *x, 
         y[i] = alpha * x[i];
 }
 
+void ref_axpby(backend_t *be, size_t count, float a, const float *x, float b, float *y)
+{
+    (void)be;
+    /* x, y (count) */
+    if (b == 0.0f)
+        for (size_t i = 0; i < count; i++)
+            y[i] = a * x[i];
+    else
+        for (size_t i = 0; i < count; i++)
+            y[i] = a * x[i] + b * y[i];
+}
+
+void ref_dropout_mask(backend_t *be, size_t count, float p, uint64_t seed, uint64_t stream,
+                      float *mask)
+{
+    (void)be;
+    /* mask (count) */
+    for (size_t i = 0; i < count; i++)
+        mask[i] = philox_dropout(seed, stream, i, p);
+}
+
 /* ---- batch norm + GELU ------------------------------------------------- */
 
 static void ref_bn_gelu_forward_train(backend_t *be, int n, int c, int hw,
@@ -551,15 +593,15 @@ static void ref_maxpool_backward(backend_t *be, int n, int c, int h, int w, int 
 
 /* ---- loss -------------------------------------------------------------- */
 
-static double ref_softmax_xent(backend_t *be, int n, int k, const float *logits,
-                               const int32_t *labels, float smoothing, float *probs,
-                               float *dlogits)
+void ref_softmax_xent(backend_t *be, int n, int k, const float *logits, const int32_t *labels,
+                      float smoothing, float *probs, float *dlogits, float *stats)
 {
     (void)be;
-    /* logits, probs, dlogits (n, k); labels (n).
+    /* logits, probs, dlogits (n, k); labels (n); stats (2).
      * target t_j = (1 - eps) [j == label] + eps / k;
      * loss_i = -sum_j t_j log p_j = logsumexp(z) - sum_j t_j z_j */
     double total = 0.0, off = smoothing / (double)k, on = 1.0 - smoothing + off;
+    int hits = 0;
     for (int i = 0; i < n; i++) {
         const float *z = logits + (size_t)i * k;
         float *p = probs + (size_t)i * k;
@@ -571,15 +613,23 @@ static double ref_softmax_xent(backend_t *be, int n, int k, const float *logits,
             sum += exp(z[j] - zmax);
             tz += (j == labels[i] ? on : off) * z[j];
         }
-        for (int j = 0; j < k; j++)
+        int best = 0;
+        for (int j = 0; j < k; j++) {
             p[j] = (float)(exp(z[j] - zmax) / sum);
+            if (p[j] > p[best])
+                best = j;
+        }
+        hits += best == labels[i];
         total += zmax + log(sum) - tz;
         if (dlogits)
             for (int j = 0; j < k; j++)
                 dlogits[(size_t)i * k + j] =
                     (float)((p[j] - (j == labels[i] ? on : off)) / n);
     }
-    return total / n;
+    if (stats) {
+        stats[0] += (float)total;
+        stats[1] += (float)hits;
+    }
 }
 
 /* ---- optimiser --------------------------------------------------------- */
@@ -603,10 +653,14 @@ static void ref_sgd_step(backend_t *be, size_t count, float *param, const float 
 void backend_ref_init(backend_t *be)
 {
     be->name = "ref";
+    snprintf(be->desc, sizeof be->desc, "ref: plain reference loops, 1 thread");
     be->alloc = ref_alloc;
+    be->alloc_i32 = ref_alloc_i32;
     be->free = ref_free;
     be->upload = ref_upload;
     be->download = ref_download;
+    be->upload_i32 = ref_upload_i32;
+    be->download_i32 = ref_download_i32;
     be->copy = ref_copy;
     be->copy_rows = ref_copy_rows;
     be->conv2d_forward = ref_conv2d_forward;
@@ -624,6 +678,8 @@ void backend_ref_init(backend_t *be)
     be->gelu_backward = ref_gelu_backward;
     be->mul = ref_mul;
     be->scale = ref_scale;
+    be->axpby = ref_axpby;
+    be->dropout_mask = ref_dropout_mask;
     be->bn_gelu_forward_train = ref_bn_gelu_forward_train;
     be->bn_gelu_forward_infer = ref_bn_gelu_forward_infer;
     be->bn_gelu_backward = ref_bn_gelu_backward;
@@ -631,4 +687,36 @@ void backend_ref_init(backend_t *be)
     be->maxpool_backward = ref_maxpool_backward;
     be->softmax_xent = ref_softmax_xent;
     be->sgd_step = ref_sgd_step;
+}
+
+/* ---- the table's ops by name ------------------------------------------ */
+
+#define OP(name) {#name, offsetof(backend_t, name)}
+const backend_op_t backend_ops[] = {
+    OP(alloc), OP(alloc_i32), OP(free), OP(upload), OP(download), OP(upload_i32),
+    OP(download_i32), OP(copy), OP(copy_rows), OP(conv2d_forward), OP(conv2d_backward),
+    OP(conv2d_maxpool_forward), OP(conv2d_maxpool_backward), OP(linear_forward),
+    OP(linear_backward), OP(bn_forward_train), OP(bn_forward_infer), OP(bn_backward),
+    OP(relu_forward), OP(relu_backward), OP(gelu_forward), OP(gelu_backward), OP(mul),
+    OP(scale), OP(axpby), OP(dropout_mask), OP(bn_gelu_forward_train),
+    OP(bn_gelu_forward_infer), OP(bn_gelu_backward), OP(maxpool_forward),
+    OP(maxpool_backward), OP(softmax_xent), OP(sgd_step),
+};
+#undef OP
+
+int backend_op_count(void) { return (int)(sizeof backend_ops / sizeof backend_ops[0]); }
+
+int backend_has_op(const backend_t *be, size_t offset)
+{
+    void (*fn)(void);
+    memcpy(&fn, (const char *)be + offset, sizeof fn);
+    return fn != NULL;
+}
+
+const char *backend_missing_op(const backend_t *be)
+{
+    for (int i = 0; i < backend_op_count(); i++)
+        if (!backend_has_op(be, backend_ops[i].offset))
+            return backend_ops[i].name;
+    return NULL;
 }

@@ -209,18 +209,16 @@ static void build_judge(builder_t *bd, int k)
 static void alloc_activations(net_t *net)
 {
     backend_t *be = net->be;
-    size_t mask_max = 0, out_max = 0;
+    size_t out_max = 0;
     for (int i = 0; i < net->nlayers; i++) {
         layer_t *l = &net->layers[i];
         size_t out = (size_t)net->max_batch * l->oc * l->oh * l->ow;
         out_max = out > out_max ? out : out_max;
         l->y = be->alloc(be, out);
         if (l->kind == LAYER_MAXPOOL || l->kind == LAYER_CONV_POOL)
-            l->argmax = xcalloc(out, sizeof(int32_t));
-        if (l->kind == LAYER_DROPOUT) {
+            l->argmax = be->alloc_i32(be, out);
+        if (l->kind == LAYER_DROPOUT)
             l->mask = be->alloc(be, out);
-            mask_max = out > mask_max ? out : mask_max;
-        }
         if (l->kind == LAYER_BN || l->kind == LAYER_BN_GELU) {
             l->mean = be->alloc(be, l->oc);
             l->invstd = be->alloc(be, l->oc);
@@ -232,7 +230,6 @@ static void alloc_activations(net_t *net)
         net->grad_buf[j] = be->alloc(be, out_max);
     for (int i = 0; i < net->nlayers; i++)
         net->layers[i].dy = net->grad_buf[i % 2];
-    net->host_mask = afloat(mask_max);
 }
 
 net_t *net_new(backend_t *be, const net_spec_t *s, err_t *e)
@@ -284,14 +281,13 @@ void net_free(net_t *net)
         be->free(be, l->mask);
         be->free(be, l->mean);
         be->free(be, l->invstd);
-        free(l->argmax);
+        be->free(be, l->argmax);
     }
     be->free(be, net->grad_buf[0]);
     be->free(be, net->grad_buf[1]);
     be->free(be, net->data);
     be->free(be, net->grad);
     be->free(be, net->velocity);
-    afree(net->host_mask);
     free(net->params);
     free(net);
 }

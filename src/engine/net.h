@@ -79,7 +79,7 @@ typedef struct {
     int nparams;
     size_t total;          /* floats in each flat buffer */
     float *data, *grad, *velocity; /* (total) each, backend memory */
-    float *host_mask;      /* host scratch for dropout masks */
+    uint64_t dropout_seed; /* key of the dropout masks (net_forward) */
     float *grad_buf[2];    /* the layers' dy: layer i uses grad_buf[i % 2] */
     net_profile_t *profile; /* NULL, or where to add layer times (not owned) */
     int side_width;        /* width of the side input of a CONCAT layer, 0 if none */
@@ -125,8 +125,12 @@ int net_init_whitening(net_t *net, const float *images, int n, err_t *e);
 int net_set_norm_lr_scale(net_t *net, float scale);
 
 /* x (b, in_c, in_h, in_w) -> logits (b, k), owned by the net. In training
- * mode dropout masks are drawn from rng and BN uses batch statistics. */
-const float *net_forward(net_t *net, const float *x, int b, int train, rng_t *rng);
+ * mode BN uses batch statistics and dropout layer i draws its mask from
+ * the backend's counter-based generator keyed by net->dropout_seed, stream
+ * step * NET_MAX_LAYERS + i: a mask is a function of (seed, step, layer),
+ * so every backend, and a resumed run, draws the same masks. step is the
+ * optimizer step (ignored in inference). */
+const float *net_forward(net_t *net, const float *x, int b, int train, uint64_t step);
 /* Where the loss writes dloss/dlogits (b, k) before net_backward(). */
 float *net_dlogits(net_t *net);
 /* After a training forward of the same x: fills net->grad of the

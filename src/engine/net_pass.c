@@ -21,17 +21,8 @@ static int layer_trainable(const net_t *net, const layer_t *l)
 
 static size_t out_count(const layer_t *l, int b) { return (size_t)b * l->oc * l->oh * l->ow; }
 
-static void fill_dropout_mask(net_t *net, layer_t *l, int b, rng_t *rng)
-{
-    size_t n = out_count(l, b);
-    float keep = 1.0f - l->drop, scale = 1.0f / keep;
-    for (size_t i = 0; i < n; i++)
-        net->host_mask[i] = rng_uniform(rng) < keep ? scale : 0.0f;
-    net->be->upload(net->be, l->mask, net->host_mask, n);
-}
-
 static void layer_forward(net_t *net, layer_t *l, const float *x, int b, int train,
-                          rng_t *rng)
+                          uint64_t stream)
 {
     backend_t *be = net->be;
     conv_desc_t d;
@@ -87,7 +78,7 @@ static void layer_forward(net_t *net, layer_t *l, const float *x, int b, int tra
         break;
     case LAYER_DROPOUT:
         if (train && l->drop > 0.0f) {
-            fill_dropout_mask(net, l, b, rng);
+            be->dropout_mask(be, out_count(l, b), l->drop, net->dropout_seed, stream, l->mask);
             be->mul(be, out_count(l, b), x, l->mask, l->y);
         } else {
             be->copy(be, l->y, x, out_count(l, b));
@@ -96,12 +87,12 @@ static void layer_forward(net_t *net, layer_t *l, const float *x, int b, int tra
     }
 }
 
-const float *net_forward(net_t *net, const float *x, int b, int train, rng_t *rng)
+const float *net_forward(net_t *net, const float *x, int b, int train, uint64_t step)
 {
     const float *in = x;
     for (int i = 0; i < net->nlayers; i++) {
         double t0 = net->profile ? now_seconds() : 0.0;
-        layer_forward(net, &net->layers[i], in, b, train, rng);
+        layer_forward(net, &net->layers[i], in, b, train, step * NET_MAX_LAYERS + (uint64_t)i);
         if (net->profile)
             net->profile->fwd[i] += now_seconds() - t0;
         in = net->layers[i].y;

@@ -20,12 +20,16 @@ void progress_init(progress_t *p)
     p->last_draw = 0;
 }
 
+int progress_due(const progress_t *p)
+{
+    return p->enabled && now_seconds() - p->last_draw >= 0.1;
+}
+
 void progress_draw(progress_t *p, const epoch_stats_t *st)
 {
-    double now = now_seconds();
-    if (!p->enabled || now - p->last_draw < 0.1)
+    if (!progress_due(p))
         return;
-    p->last_draw = now;
+    p->last_draw = now_seconds();
     int filled = st->steps ? (int)((double)BAR_WIDTH * st->step / st->steps) : BAR_WIDTH;
     char bar[BAR_WIDTH + 1];
     for (int i = 0; i < BAR_WIDTH; i++)
@@ -163,6 +167,7 @@ void print_report(FILE *fp, const session_t *s, const scored_t *t, const tune_in
     metrics_report(n, k, tg, o, &rep);
 
     fprintf(fp, "\nData: %s\n", s->data.description);
+    fprintf(fp, "Device: %s\n", s->be->desc);
     static const char *const tta[] = {"none", "mirror (2 views)",
                                       "mirror and 1-pixel shifts (6 views)"};
     fprintf(fp, "Model: Stage 1 '%s' and %d judges after %d epochs; test-time augmentation: "

@@ -16,6 +16,8 @@ typedef struct {
 } progress_t;
 
 void progress_init(progress_t *p);
+/* 1 when progress_draw() would draw now (at most ten times a second) */
+int progress_due(const progress_t *p);
 void progress_draw(progress_t *p, const epoch_stats_t *live);
 void progress_clear(progress_t *p);
 

@@ -9,15 +9,15 @@ void lookahead_init(lookahead_t *la, const net_t *net, long total_steps)
     memset(la, 0, sizeof *la);
     la->n = net->total;
     la->total = total_steps > 0 ? total_steps : 1;
-    la->slow = afloat(la->n);
-    la->host = afloat(la->n);
-    net->be->download(net->be, la->slow, net->data, la->n);
+    la->be = net->be;
+    la->slow = la->be->alloc(la->be, la->n);
+    la->be->copy(la->be, la->slow, net->data, la->n);
 }
 
 void lookahead_free(lookahead_t *la)
 {
-    afree(la->slow);
-    afree(la->host);
+    if (la->slow)
+        la->be->free(la->be, la->slow);
     memset(la, 0, sizeof *la);
 }
 
@@ -34,15 +34,13 @@ int lookahead_step(lookahead_t *la, net_t *net)
     if (!la->slow || ++la->step % LOOKAHEAD_EVERY)
         return 0;
     float keep = (float)lookahead_decay(la->step, la->total), take = 1.0f - keep;
-    net->be->download(net->be, la->host, net->data, la->n);
-    for (size_t i = 0; i < la->n; i++)
-        la->slow[i] = keep * la->slow[i] + take * la->host[i];
-    net->be->upload(net->be, net->data, la->slow, la->n);
+    net->be->axpby(net->be, la->n, take, net->data, keep, la->slow);
+    net->be->copy(net->be, net->data, la->slow, la->n);
     return 1;
 }
 
 void lookahead_finish(lookahead_t *la, net_t *net)
 {
     if (la->slow)
-        net->be->upload(net->be, net->data, la->slow, la->n);
+        net->be->copy(net->be, net->data, la->slow, la->n);
 }

@@ -7,7 +7,8 @@
  * are barely averaged (d near 0), late in the run heavily. The run ends on
  * the slow weights. Everything in the net's flat buffer takes part (BN
  * running statistics too, as airbench's state_dict); momentum does not.
- * The slow copy lives in host memory, so any backend works.
+ * The slow copy lives in the net's backend memory and the blend is the
+ * backend's axpby, so nothing crosses to the host.
  */
 #ifndef MSCNN_LOOKAHEAD_H
 #define MSCNN_LOOKAHEAD_H
@@ -17,8 +18,8 @@
 #define LOOKAHEAD_EVERY 5
 
 typedef struct {
-    float *slow;           /* (n) host */
-    float *host;           /* (n) host scratch: the weights */
+    backend_t *be;         /* the net's backend, which owns slow */
+    float *slow;           /* (n) backend memory */
     size_t n;
     long step, total;
 } lookahead_t;

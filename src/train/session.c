@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backends/registry.h"
+
 #define EVAL_BATCH 256
 
 void scored_free(scored_t *s)
@@ -205,12 +207,11 @@ int session_open(session_t *s, const options_t *o, err_t *e)
     }
     if (run_data_load(o, seed, holdout, &s->data, e))
         return -1;
-    if (!strcmp(o->device, "gpu"))
-        return err_set(e, "--device gpu: this build has no GPU backend yet; use --device cpu "
-                          "(or auto)");
-    s->be = backend_new("cpu", o->threads);
-    if (setup_model(s, dir, e))
+    s->be = backend_open(o->device, o->threads, e);
+    if (!s->be || setup_model(s, dir, e))
         return -1;
+    /* the model's own seed, so a resumed run draws the masks it would have */
+    s->model->stage1->dropout_seed = s->meta.split_seed ^ 0xd20f0a75ULL;
     if (parse_categories(o->stage2_categories, s->meta.class_names, s->meta.k,
                          s->meta.trainable, e))
         return -2;

@@ -75,8 +75,9 @@ typedef struct {
     /* epoch state */
     int *order;                 /* shuffled indices of the split in use */
     double t0;
-    double s1_loss_sum, judge_loss_sum[DATASET_MAX_CLASSES];
-    long s1_correct, s1_seen, judge_correct[DATASET_MAX_CLASSES], judge_seen[DATASET_MAX_CLASSES];
+    double judge_loss_sum[DATASET_MAX_CLASSES];
+    long s1_seen, judge_correct[DATASET_MAX_CLASSES], judge_seen[DATASET_MAX_CLASSES];
+    int s1_stale;               /* live.s1_loss/s1_acc lag the backend's sums */
     double val_s1_sum, val_j_sum;
     long val_j_correct;
     int just_finished;          /* the last step completed an epoch */
@@ -103,6 +104,10 @@ void session_close(session_t *s);
 /* Runs one step. Returns 1 while there is more to do, 0 when the run's
  * epochs are done, -1 on an error (e.g. the model could not be saved). */
 int session_step(session_t *s, err_t *e);
+/* Brings live.s1_loss and live.s1_acc up to date: Stage 1's training
+ * sums stay in backend memory between steps, and cross to the host only
+ * when a front end reads live (call this first) or an epoch ends. */
+void session_sync(session_t *s);
 /* 1 when the last step completed an epoch (s->last is new). */
 int session_epoch_done(const session_t *s);
 

@@ -89,8 +89,9 @@ static void begin_epoch(session_t *s)
     s->live.last_epoch = s->start_epoch + s->run_epochs;
     s->live.stage1_frozen = s->stage1_frozen;
     s->live.s1_loss = s->live.s1_acc = NAN;
-    s->s1_loss_sum = 0;
-    s->s1_correct = s->s1_seen = 0;
+    s->s1_seen = 0;
+    s->s1_stale = 0;
+    trainer_stats_reset(&s->tr, STATS_STAGE1);
     memset(s->judge_loss_sum, 0, sizeof s->judge_loss_sum);
     memset(s->judge_correct, 0, sizeof s->judge_correct);
     memset(s->judge_seen, 0, sizeof s->judge_seen);
@@ -124,16 +125,11 @@ static void step_stage1(session_t *s)
                  augmentation(s, 0, &aug), rng);
     double progress = s->meta.epoch - s->start_epoch + (double)i / s->live.steps;
     s->live.lr = s->opt.lr * schedule(s, progress);
-    double loss;
-    int correct;
-    stage1_step(&s->tr, b, (float)s->live.lr, rng, &loss, &correct);
+    stage1_step(&s->tr, b, (float)s->live.lr, (uint64_t)s->meta.step);
     lookahead_step(&s->la, s->model->stage1);
     s->meta.step++;
-    s->s1_loss_sum += loss * b;
-    s->s1_correct += correct;
     s->s1_seen += b;
-    s->live.s1_loss = s->s1_loss_sum / s->s1_seen;
-    s->live.s1_acc = (double)s->s1_correct / s->s1_seen;
+    s->s1_stale = 1;
     update_clock(s, s->s1_seen);
     if (++s->live.step == s->live.steps) {
         if (s->meta.epoch + 1 >= s->start_epoch + s->run_epochs)
@@ -219,7 +215,7 @@ static void step_pool(session_t *s)
     for (int i = 0; i < b; i++) {
         int p = argmax_row(s->tr.probs_host + (size_t)i * k, k);
         s->pool_pred[start + i] = p;
-        s->pool_right[start + i] = p == s->tr.labels[i];
+        s->pool_right[start + i] = p == s->tr.labels_host[i];
     }
     if (++s->live.step == s->live.steps) {
         make_plan(s);
@@ -312,8 +308,20 @@ static void summarise_val(session_t *s)
     }
 }
 
+void session_sync(session_t *s)
+{
+    if (!s->s1_stale)
+        return;
+    double loss, hits;
+    trainer_stats(&s->tr, STATS_STAGE1, &loss, &hits);
+    s->live.s1_loss = loss / s->s1_seen;
+    s->live.s1_acc = hits / s->s1_seen;
+    s->s1_stale = 0;
+}
+
 static int end_epoch(session_t *s, err_t *e)
 {
+    session_sync(s);
     summarise_val(s);
     s->live.seconds = now_seconds() - s->t0;
     long images = s->stage1_frozen ? s->data.judge.n : s->data.train.n;

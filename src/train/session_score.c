@@ -58,7 +58,7 @@ void session_score_batch(session_t *s, const dataset_t *d, int start, int b, sco
         for (int j = 1; j < k; j++)
             if (pr[j] > pr[p])
                 p = j;
-        sc->y[start + i] = s->tr.labels[i];
+        sc->y[start + i] = s->tr.labels_host[i];
         sc->p[start + i] = p;
         sc->msp[start + i] = pr[p];
     }

@@ -22,16 +22,18 @@ void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const floa
     size_t b = (size_t)t->max_batch;
     t->x = be->alloc(be, b * IMG_FLOATS);
     t->xhost = afloat(b * IMG_FLOATS);
-    t->labels = xcalloc(b, sizeof(int32_t));
+    t->labels = be->alloc_i32(be, b);
+    t->labels_host = xcalloc(b, sizeof(int32_t));
+    t->stats = be->alloc(be, TRAINER_STATS * 2);
     t->probs = be->alloc(be, b * t->k);
     t->probs_host = afloat(b * t->k);
     t->side = be->alloc(be, b * JUDGE_SIDE(t->k));
     t->side_host = afloat(b * JUDGE_SIDE(t->k));
     t->jprobs = be->alloc(be, b * 2);
     t->jprobs_host = afloat(b * 2);
-    t->jlabels = xcalloc(b, sizeof(int32_t));
+    t->jlabels = be->alloc_i32(be, b);
+    t->jlabels_host = xcalloc(b, sizeof(int32_t));
     t->view_host = afloat(b * IMG_FLOATS);
-    t->logits_host = afloat(b * t->k);
     t->logits = be->alloc(be, b * t->k);
 }
 
@@ -43,14 +45,31 @@ void trainer_free(trainer_t *t)
     be->free(be, t->side);
     be->free(be, t->jprobs);
     be->free(be, t->logits);
+    be->free(be, t->labels);
+    be->free(be, t->jlabels);
+    be->free(be, t->stats);
     afree(t->view_host);
-    afree(t->logits_host);
     afree(t->xhost);
     afree(t->probs_host);
     afree(t->jprobs_host);
     afree(t->side_host);
-    free(t->labels);
-    free(t->jlabels);
+    free(t->labels_host);
+    free(t->jlabels_host);
+}
+
+void trainer_stats(trainer_t *t, int slot, double *loss_sum, double *hits)
+{
+    float v[2];
+    t->be->download(t->be, v, t->stats + 2 * slot, 2);
+    *loss_sum = v[0];
+    if (hits)
+        *hits = v[1];
+}
+
+void trainer_stats_reset(trainer_t *t, int slot)
+{
+    static const float zero[2] = {0.0f, 0.0f};
+    t->be->upload(t->be, t->stats + 2 * slot, zero, 2);
 }
 
 void trainer_load(trainer_t *t, const dataset_t *d, const int *idx, int b,
@@ -59,36 +78,25 @@ void trainer_load(trainer_t *t, const dataset_t *d, const int *idx, int b,
     int lab[b];
     dataset_make_batch_aug(d, idx, b, t->mean, t->std, aug, rng, t->xhost, lab);
     for (int i = 0; i < b; i++)
-        t->labels[i] = lab[i];
+        t->labels_host[i] = lab[i];
     t->be->upload(t->be, t->x, t->xhost, (size_t)b * IMG_FLOATS);
+    t->be->upload_i32(t->be, t->labels, t->labels_host, (size_t)b);
 }
 
-static int argmax_row(const float *p, int k)
-{
-    int best = 0;
-    for (int j = 1; j < k; j++)
-        if (p[j] > p[best])
-            best = j;
-    return best;
-}
-
-void stage1_step(trainer_t *t, int b, float lr, rng_t *rng, double *loss, int *correct)
+void stage1_step(trainer_t *t, int b, float lr, uint64_t step)
 {
     const options_t *o = t->opt;
     net_t *net = t->model->stage1;
-    const float *logits = net_forward(net, t->x, b, 1, rng);
-    *loss = t->be->softmax_xent(t->be, b, t->k, logits, t->labels, (float)o->label_smoothing,
-                                t->probs, net_dlogits(net));
-    t->be->download(t->be, t->probs_host, t->probs, (size_t)b * t->k);
-    *correct = 0;
-    for (int i = 0; i < b; i++)
-        *correct += argmax_row(t->probs_host + (size_t)i * t->k, t->k) == t->labels[i];
+    const float *logits = net_forward(net, t->x, b, 1, step);
+    t->be->softmax_xent(t->be, b, t->k, logits, t->labels, (float)o->label_smoothing, t->probs,
+                        net_dlogits(net), t->stats + 2 * STATS_STAGE1);
     net_backward(net, t->x, NULL, b);
     net_sgd_step(net, lr, (float)o->momentum, (float)o->weight_decay, o->nesterov);
 }
 
-/* Adds w x the logits of view (dx, dy, flip) of t->xhost to t->logits_host. */
-static void add_view_logits(trainer_t *t, int b, int dx, int dy, int flip, float w)
+/* t->logits = w x the logits of view (dx, dy, flip) of t->xhost, plus
+ * t->logits unless first. */
+static void add_view_logits(trainer_t *t, int b, int dx, int dy, int flip, float w, int first)
 {
     backend_t *be = t->be;
     const float *src = t->xhost;
@@ -97,11 +105,8 @@ static void add_view_logits(trainer_t *t, int b, int dx, int dy, int flip, float
         src = t->view_host;
     }
     be->upload(be, t->x, src, (size_t)b * IMG_FLOATS);
-    const float *logits = net_forward(t->model->stage1, t->x, b, 0, NULL);
-    float *acc = t->logits_host, *tmp = t->probs_host; /* probs_host is free until the end */
-    be->download(be, tmp, logits, (size_t)b * t->k);
-    for (size_t i = 0; i < (size_t)b * t->k; i++)
-        acc[i] += w * tmp[i];
+    const float *logits = net_forward(t->model->stage1, t->x, b, 0, 0);
+    be->axpby(be, (size_t)b * t->k, w, logits, first ? 0.0f : 1.0f, t->logits);
 }
 
 /* airbench's views and weights: level 1 the image and its mirror, 1/2
@@ -114,25 +119,28 @@ static const float *tta_logits(trainer_t *t, int b, int level)
         {-1, -1, 0, 0, 0.125f},    {-1, -1, 1, 0, 0.125f},
         {1, 1, 0, 0, 0.125f},      {1, 1, 1, 0, 0.125f},
     };
-    memset(t->logits_host, 0, sizeof(float) * (size_t)b * t->k);
+    int first = 1;
     for (size_t v = 0; v < sizeof views / sizeof views[0]; v++) {
         float w = level == 1 ? views[v].w1 : views[v].w2;
         if (w > 0)
-            add_view_logits(t, b, views[v].dx, views[v].dy, views[v].flip, w);
+            add_view_logits(t, b, views[v].dx, views[v].dy, views[v].flip, w, first);
+        first &= !(w > 0);
     }
     t->be->upload(t->be, t->x, t->xhost, (size_t)b * IMG_FLOATS); /* the batch as loaded */
-    t->be->upload(t->be, t->logits, t->logits_host, (size_t)b * t->k);
     return t->logits;
 }
 
 double stage1_infer(trainer_t *t, int b, int tta)
 {
     const float *logits = tta > 0 ? tta_logits(t, b, tta)
-                                  : net_forward(t->model->stage1, t->x, b, 0, NULL);
-    double loss = t->be->softmax_xent(t->be, b, t->k, logits, t->labels,
-                                      (float)t->opt->label_smoothing, t->probs, NULL);
+                                  : net_forward(t->model->stage1, t->x, b, 0, 0);
+    trainer_stats_reset(t, STATS_BATCH);
+    t->be->softmax_xent(t->be, b, t->k, logits, t->labels, (float)t->opt->label_smoothing,
+                        t->probs, NULL, t->stats + 2 * STATS_BATCH);
     t->be->download(t->be, t->probs_host, t->probs, (size_t)b * t->k);
-    return loss * b;
+    double loss;
+    trainer_stats(t, STATS_BATCH, &loss, NULL);
+    return loss;
 }
 
 static int descending(const void *a, const void *b)
@@ -164,12 +172,16 @@ double judge_step(trainer_t *t, int c, const float *images, const float *probs,
     judge_features(probs, b, t->k, t->side_host);
     be->upload(be, t->side, t->side_host, (size_t)b * JUDGE_SIDE(t->k));
     for (int i = 0; i < b; i++)
-        t->jlabels[i] = right[i] != 0;
+        t->jlabels_host[i] = right[i] != 0;
+    be->upload_i32(be, t->jlabels, t->jlabels_host, (size_t)b);
     net->side = t->side;
-    const float *logits = net_forward(net, t->x, b, train, NULL);
-    double loss = be->softmax_xent(be, b, 2, logits, t->jlabels, 0.0f, t->jprobs,
-                                   train ? net_dlogits(net) : NULL);
+    const float *logits = net_forward(net, t->x, b, train, 0);
+    trainer_stats_reset(t, STATS_BATCH);
+    be->softmax_xent(be, b, 2, logits, t->jlabels, 0.0f, t->jprobs,
+                     train ? net_dlogits(net) : NULL, t->stats + 2 * STATS_BATCH);
     be->download(be, t->jprobs_host, t->jprobs, (size_t)b * 2);
+    double loss;
+    trainer_stats(t, STATS_BATCH, &loss, NULL);
     for (int i = 0; i < b; i++) {
         float s = t->jprobs_host[2 * i + 1];
         if (scores)
@@ -180,5 +192,5 @@ double judge_step(trainer_t *t, int c, const float *images, const float *probs,
         net_backward(net, t->x, NULL, b);
         net_sgd_step(net, lr, (float)o->judge_momentum, (float)o->judge_weight_decay, 1);
     }
-    return loss * b;
+    return loss;
 }

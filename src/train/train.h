@@ -23,17 +23,21 @@ typedef struct {
     int max_batch, k;
     float *x;              /* (max_batch, 3, 32, 32) backend memory */
     float *xhost;          /* (max_batch, 3, 32, 32) */
-    int32_t *labels;       /* (max_batch) */
+    int32_t *labels;       /* (max_batch) backend memory */
+    int32_t *labels_host;  /* (max_batch): the same */
     float *probs;          /* (max_batch, k) backend memory */
     float *probs_host;     /* (max_batch, k) */
     float *side;           /* (max_batch, JUDGE_SIDE(k)) backend memory */
     float *side_host;      /* (max_batch, JUDGE_SIDE(k)) */
     float *jprobs;         /* (max_batch, 2) backend memory: judge softmax */
     float *jprobs_host;    /* (max_batch, 2) */
-    int32_t *jlabels;      /* (max_batch): 1 when Stage 1 was right */
+    int32_t *jlabels;      /* (max_batch) backend memory: 1 when Stage 1 was right */
+    int32_t *jlabels_host; /* (max_batch): the same */
+    float *stats;          /* (TRAINER_STATS, 2) backend memory: loss sums and
+                              hits accumulated by softmax_xent (see below) */
     float *view_host;      /* (max_batch, 3, 32, 32): a test-time view of xhost */
-    float *logits_host;    /* (max_batch, k): test-time views' mean logits */
-    float *logits;         /* (max_batch, k) backend memory: the same */
+    float *logits;         /* (max_batch, k) backend memory: test-time views'
+                              mean logits */
 } trainer_t;
 
 void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const float *mean,
@@ -45,8 +49,19 @@ void trainer_free(trainer_t *t);
 void trainer_load(trainer_t *t, const dataset_t *d, const int *idx, int b,
                   const augment_t *aug, rng_t *rng);
 
-/* One Stage 1 SGD step on the loaded batch: mean loss, number correct. */
-void stage1_step(trainer_t *t, int b, float lr, rng_t *rng, double *loss, int *correct);
+/* Loss sums and hits stay in backend memory, in slots of t->stats, and
+ * cross to the host only when a front end or an epoch line reads them:
+ * STATS_STAGE1 accumulates Stage 1 training steps until reset;
+ * STATS_BATCH is the scratch of one stage1_infer or judge_step call. */
+enum { STATS_STAGE1, STATS_BATCH, TRAINER_STATS };
+/* The slot's summed loss and hits (hits may be NULL). */
+void trainer_stats(trainer_t *t, int slot, double *loss_sum, double *hits);
+void trainer_stats_reset(trainer_t *t, int slot);
+
+/* One Stage 1 SGD step on the loaded batch, the model's step-th: its
+ * summed loss and hits are added to slot STATS_STAGE1. step keys the
+ * dropout masks (net_forward). Nothing crosses to the host. */
+void stage1_step(trainer_t *t, int b, float lr, uint64_t step);
 
 /* Stage 1 in inference mode on the loaded batch: probabilities into
  * t->probs_host (b, k); returns the summed loss (training smoothing).

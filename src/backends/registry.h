@@ -1,0 +1,32 @@
+/* registry.h - choosing a compute backend: the only code outside the
+ * backends themselves that names one.
+ *
+ * A device string is "auto", "cpu", "ref" or "gpu" ("gpu:N" for device N):
+ *   auto  the GPU when this build has a GPU backend and a device answers,
+ *         otherwise the fast CPU backend, with the reason in its desc;
+ *   cpu   the fast CPU backend (oneDNN, OpenMP);
+ *   ref   the plain reference loops (slow; what the others are tested
+ *         against);
+ *   gpu   the CUDA backend, or an error saying why there is none.
+ */
+#ifndef MSCNN_REGISTRY_H
+#define MSCNN_REGISTRY_H
+
+#include "base/util.h"
+#include "engine/backend.h"
+
+/* Opens the backend for device with threads CPU threads (<= 0: all online
+ * cores). Returns NULL with e naming the device and the problem. The
+ * caller owns the backend: backend_free(). */
+backend_t *backend_open(const char *device, int threads, err_t *e);
+void backend_free(backend_t *be);
+
+/* 0 when device is a well-formed device string (whether or not this
+ * machine has it), else -1 with e listing the accepted forms. */
+int backend_device_check(const char *device, err_t *e);
+
+/* The backends this build registers, for tests and --help: index 0 is the
+ * reference. NULL past the end. */
+const char *backend_registered(int i);
+
+#endif
