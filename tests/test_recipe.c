@@ -139,7 +139,7 @@ static void test_tta(void)
     for (int v = 0; v < 6; v++) {
         tta_view(x, view, B, views[v][0], views[v][1], views[v][2]);
         r.be->upload(r.be, r.tr.x, view, (size_t)B * IMG);
-        const float *l = net_forward(r.model->stage1, r.tr.x, B, 0, NULL);
+        const float *l = net_forward(r.model->stage1, r.tr.x, B, 0, 0);
         float host[B * K];
         r.be->download(r.be, host, l, B * K);
         for (int i = 0; i < B * K; i++)
