@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MSCNN_ERR_LEN 1024
 
 typedef struct {
@@ -57,5 +61,9 @@ int parse_bool(const char *s, int *out); /* 1/0, true/false, yes/no, on/off */
 int mkdir_p(const char *path, err_t *e);
 /* rm -rf of a directory we created (only regular files inside, one level). */
 int remove_tree(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -23,6 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int n, cin, h, w;  /* input  x (n, cin, h, w) */
     int cout, kh, kw;  /* weight w (cout, cin, kh, kw), bias (cout) */
@@ -203,5 +207,9 @@ const char *backend_missing_op(const backend_t *be);
  * the "ref" backend. Other backends fill their own tables; one that wants
  * a reference op takes it by name from engine/backend_ref.h. */
 void backend_ref_init(backend_t *be);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
