@@ -47,95 +47,128 @@ static float edge(float d) { return clampf(0.5f - d, 0.0f, 1.0f); }
 /* stripes: a sine thresholded softly (sharp but anti-aliased) */
 static float stripe(float t) { return clampf(0.5f + 2.0f * t, 0.0f, 1.0f); }
 
+/* The placement every mask draws first, in this order: centre (cx, cy),
+ * phase and a size parameter u in [0, 1). A mask that needs more draws
+ * takes them from the rng after these. */
+typedef struct {
+    float cx, cy, phase, u;
+} place_t;
+
+/* classes 0, 1, 2: horizontal, vertical or diagonal stripes */
+static void mask_stripes(int cls, const place_t *p, float *m)
+{
+    float period = 6.0f + 3.0f * p->u;
+    float f = TWO_PI / period;
+    for (int y = 0; y < S_H; y++)
+        for (int x = 0; x < S_W; x++) {
+            float t = cls == 0 ? (float)y : cls == 1 ? (float)x : (x + y) * 0.70710678f;
+            m[y * S_W + x] = stripe(sinf(f * t + p->phase));
+        }
+}
+
+/* class 3: filled disc */
+static void mask_disc(const place_t *p, float *m)
+{
+    float rad = 6.0f + 4.0f * p->u;
+    for (int y = 0; y < S_H; y++)
+        for (int x = 0; x < S_W; x++) {
+            float d = hypotf(x - p->cx, y - p->cy);
+            m[y * S_W + x] = edge(d - rad);
+        }
+}
+
+/* class 4: ring */
+static void mask_ring(const place_t *p, rng_t *r, float *m)
+{
+    float rad = 7.0f + 4.0f * p->u;
+    float half = 1.3f + 0.8f * rng_uniform(r);
+    for (int y = 0; y < S_H; y++)
+        for (int x = 0; x < S_W; x++) {
+            float d = hypotf(x - p->cx, y - p->cy);
+            m[y * S_W + x] = edge(fabsf(d - rad) - half);
+        }
+}
+
+/* class 5: plus-shaped cross */
+static void mask_cross(const place_t *p, rng_t *r, float *m)
+{
+    float half = 1.5f + 1.5f * p->u;
+    float arm = 9.0f + 4.0f * rng_uniform(r);
+    for (int y = 0; y < S_H; y++)
+        for (int x = 0; x < S_W; x++) {
+            float ax = fabsf(x - p->cx), ay = fabsf(y - p->cy);
+            float h = fmaxf(ay - half, ax - arm); /* horizontal bar */
+            float v = fmaxf(ax - half, ay - arm); /* vertical bar */
+            m[y * S_W + x] = edge(fminf(h, v));
+        }
+}
+
+/* class 6: checkerboard */
+static void mask_checker(const place_t *p, rng_t *r, float *m)
+{
+    int cell = 4 + (int)(p->u * 3.0f); /* 4..6 */
+    int px = (int)rng_below(r, (uint32_t)cell), py = (int)rng_below(r, (uint32_t)cell);
+    for (int y = 0; y < S_H; y++)
+        for (int x = 0; x < S_W; x++)
+            m[y * S_W + x] = (float)((((x + px) / cell) + ((y + py) / cell)) & 1);
+}
+
+/* class 7: linear gradient in a random direction */
+static void mask_gradient(const place_t *p, float *m)
+{
+    float c = cosf(p->phase), s = sinf(p->phase);
+    float len = 12.0f + 8.0f * p->u;
+    for (int y = 0; y < S_H; y++)
+        for (int x = 0; x < S_W; x++) {
+            float t = ((x - 15.5f) * c + (y - 15.5f) * s) / len;
+            m[y * S_W + x] = clampf(0.5f + 0.5f * t, 0.0f, 1.0f);
+        }
+}
+
+/* class 8: filled axis-aligned square */
+static void mask_square(const place_t *p, float *m)
+{
+    float half = 5.0f + 4.0f * p->u;
+    for (int y = 0; y < S_H; y++)
+        for (int x = 0; x < S_W; x++) {
+            float d = fmaxf(fabsf(x - p->cx), fabsf(y - p->cy));
+            m[y * S_W + x] = edge(d - half);
+        }
+}
+
+/* class 9: polka dots on a grid */
+static void mask_dots(const place_t *p, rng_t *r, float *m)
+{
+    float period = 7.0f + 3.0f * p->u;
+    float rad = 1.6f + 1.0f * rng_uniform(r);
+    float ox = rng_uniform(r) * period, oy = rng_uniform(r) * period;
+    for (int y = 0; y < S_H; y++)
+        for (int x = 0; x < S_W; x++) {
+            float fx = fmodf(x + ox, period) - 0.5f * period;
+            float fy = fmodf(y + oy, period) - 0.5f * period;
+            m[y * S_W + x] = edge(hypotf(fx, fy) - rad);
+        }
+}
+
+/* The shape mask of class cls (0 background .. 1 foreground) into m. */
 static void draw_mask(int cls, rng_t *r, float *m)
 {
-    float cx = 15.5f + (rng_uniform(r) * 2.0f - 1.0f) * 5.0f;
-    float cy = 15.5f + (rng_uniform(r) * 2.0f - 1.0f) * 5.0f;
-    float phase = rng_uniform(r) * TWO_PI;
-    float u = rng_uniform(r); /* size parameter in [0, 1) */
+    place_t p;
+    p.cx = 15.5f + (rng_uniform(r) * 2.0f - 1.0f) * 5.0f;
+    p.cy = 15.5f + (rng_uniform(r) * 2.0f - 1.0f) * 5.0f;
+    p.phase = rng_uniform(r) * TWO_PI;
+    p.u = rng_uniform(r);
     switch (cls) {
-    case 0: /* horizontal stripes */
-    case 1: /* vertical stripes */
-    case 2: /* diagonal stripes */ {
-        float period = 6.0f + 3.0f * u;
-        float f = TWO_PI / period;
-        for (int y = 0; y < S_H; y++)
-            for (int x = 0; x < S_W; x++) {
-                float t = cls == 0 ? (float)y : cls == 1 ? (float)x : (x + y) * 0.70710678f;
-                m[y * S_W + x] = stripe(sinf(f * t + phase));
-            }
-        break;
-    }
-    case 3: { /* filled disc */
-        float rad = 6.0f + 4.0f * u;
-        for (int y = 0; y < S_H; y++)
-            for (int x = 0; x < S_W; x++) {
-                float d = hypotf(x - cx, y - cy);
-                m[y * S_W + x] = edge(d - rad);
-            }
-        break;
-    }
-    case 4: { /* ring */
-        float rad = 7.0f + 4.0f * u;
-        float half = 1.3f + 0.8f * rng_uniform(r);
-        for (int y = 0; y < S_H; y++)
-            for (int x = 0; x < S_W; x++) {
-                float d = hypotf(x - cx, y - cy);
-                m[y * S_W + x] = edge(fabsf(d - rad) - half);
-            }
-        break;
-    }
-    case 5: { /* plus-shaped cross */
-        float half = 1.5f + 1.5f * u;
-        float arm = 9.0f + 4.0f * rng_uniform(r);
-        for (int y = 0; y < S_H; y++)
-            for (int x = 0; x < S_W; x++) {
-                float ax = fabsf(x - cx), ay = fabsf(y - cy);
-                float h = fmaxf(ay - half, ax - arm); /* horizontal bar */
-                float v = fmaxf(ax - half, ay - arm); /* vertical bar */
-                m[y * S_W + x] = edge(fminf(h, v));
-            }
-        break;
-    }
-    case 6: { /* checkerboard */
-        int cell = 4 + (int)(u * 3.0f); /* 4..6 */
-        int px = (int)rng_below(r, (uint32_t)cell), py = (int)rng_below(r, (uint32_t)cell);
-        for (int y = 0; y < S_H; y++)
-            for (int x = 0; x < S_W; x++)
-                m[y * S_W + x] = (float)((((x + px) / cell) + ((y + py) / cell)) & 1);
-        break;
-    }
-    case 7: { /* linear gradient in a random direction */
-        float c = cosf(phase), s = sinf(phase);
-        float len = 12.0f + 8.0f * u;
-        for (int y = 0; y < S_H; y++)
-            for (int x = 0; x < S_W; x++) {
-                float t = ((x - 15.5f) * c + (y - 15.5f) * s) / len;
-                m[y * S_W + x] = clampf(0.5f + 0.5f * t, 0.0f, 1.0f);
-            }
-        break;
-    }
-    case 8: { /* filled axis-aligned square */
-        float half = 5.0f + 4.0f * u;
-        for (int y = 0; y < S_H; y++)
-            for (int x = 0; x < S_W; x++) {
-                float d = fmaxf(fabsf(x - cx), fabsf(y - cy));
-                m[y * S_W + x] = edge(d - half);
-            }
-        break;
-    }
-    default: { /* 9: polka dots on a grid */
-        float period = 7.0f + 3.0f * u;
-        float rad = 1.6f + 1.0f * rng_uniform(r);
-        float ox = rng_uniform(r) * period, oy = rng_uniform(r) * period;
-        for (int y = 0; y < S_H; y++)
-            for (int x = 0; x < S_W; x++) {
-                float fx = fmodf(x + ox, period) - 0.5f * period;
-                float fy = fmodf(y + oy, period) - 0.5f * period;
-                m[y * S_W + x] = edge(hypotf(fx, fy) - rad);
-            }
-        break;
-    }
+    case 0:
+    case 1:
+    case 2: mask_stripes(cls, &p, m); break;
+    case 3: mask_disc(&p, m); break;
+    case 4: mask_ring(&p, r, m); break;
+    case 5: mask_cross(&p, r, m); break;
+    case 6: mask_checker(&p, r, m); break;
+    case 7: mask_gradient(&p, m); break;
+    case 8: mask_square(&p, m); break;
+    default: mask_dots(&p, r, m); break;
     }
 }
 

@@ -1,8 +1,11 @@
 /* test_plot.c - the three PNG figures: written atomically, readable by
  * libpng, of the documented size, not blank, with the series colours in the
- * right places; the confusion heatmap dark where the big count is; errors
- * name the file. With MSCNN_PLOT_DIR set, sample figures are also left in
- * that directory for a human to look at. */
+ * right places; the confusion heatmap dark where the big count is; titles,
+ * axis labels, class labels, counts, notes and legends drawn where they
+ * belong (dark text pixels, the legend's grey border around a sample of
+ * each series colour); errors name the file and the problem. With
+ * MSCNN_PLOT_DIR set, sample figures are also left in that directory for a
+ * human to look at. */
 #include <dirent.h>
 #include <math.h>
 #include <png.h>
@@ -87,6 +90,55 @@ static int count_colour(const image_t *im, uint32_t c, int tol, int x0, int y0, 
     return n;
 }
 
+/* Pixels darker than luminance lmax (text, ticks) in the rectangle. */
+static int count_dark(const image_t *im, double lmax, int x0, int y0, int x1, int y1)
+{
+    int n = 0;
+    for (int y = y0 < 0 ? 0 : y0; y < y1 && y < im->h; y++)
+        for (int x = x0 < 0 ? 0 : x0; x < x1 && x < im->w; x++)
+            n += lum(pixel(im, x, y)) < lmax;
+    return n;
+}
+
+#define LEGEND_BORDER 0xccccccu /* the legend box's 1 px border */
+
+/* The bounding box (x0, y0, x1, y1, exclusive) of the pixels of exactly
+ * colour c in the rectangle; returns their number. */
+static int find_box(const image_t *im, uint32_t c, int x0, int y0, int x1, int y1, int box[4])
+{
+    int n = 0;
+    box[0] = x1, box[1] = y1, box[2] = x0, box[3] = y0;
+    for (int y = y0; y < y1 && y < im->h; y++)
+        for (int x = x0; x < x1 && x < im->w; x++)
+            if (pixel(im, x, y) == c) {
+                n++;
+                box[0] = x < box[0] ? x : box[0];
+                box[1] = y < box[1] ? y : box[1];
+                box[2] = x + 1 > box[2] ? x + 1 : box[2];
+                box[3] = y + 1 > box[3] ? y + 1 : box[3];
+            }
+    return n;
+}
+
+/* A legend in the rectangle: a grey-bordered box holding a line sample of
+ * each of the ncol colours and their labels (dark text). */
+static void check_legend(const image_t *im, int x0, int y0, int x1, int y1, const uint32_t *col,
+                         int ncol, const char *what)
+{
+    int b[4];
+    int nb = find_box(im, LEGEND_BORDER, x0, y0, x1, y1, b);
+    CHECK(nb > 150 && b[2] - b[0] > 60 && b[3] - b[1] > 10 * ncol,
+          "%s: no legend box (%d border pixels, %dx%d)", what, nb, b[2] - b[0], b[3] - b[1]);
+    if (nb <= 150)
+        return;
+    for (int k = 0; k < ncol; k++) {
+        int c = count_colour(im, col[k], 12, b[0] + 2, b[1] + 2, b[2] - 2, b[3] - 2);
+        CHECK(c > 20, "%s: legend sample %d (%06x): %d pixels", what, k, col[k], c);
+    }
+    int d = count_dark(im, 100, b[0] + 2, b[1] + 2, b[2] - 2, b[3] - 2);
+    CHECK(d > 60 * ncol, "%s: legend labels: %d dark pixels", what, d);
+}
+
 /* Reads path and checks size and that it is not blank. */
 static int load_checked(const char *path, int w, int h, image_t *im)
 {
@@ -157,6 +209,37 @@ static void make_history(double *ep, double *tl, double *vl, double *ta, double 
     }
 }
 
+/* The figure title, and in each panel (quadrant) its title, the y axis
+ * label, the tick labels and "Epoch"; a legend with train and val in the
+ * upper (with_data) or all panels. */
+static void check_history_text(const image_t *im, int with_data)
+{
+    int W = im->w, H = im->h, top = 48, ph = (H - top) / 2, pw = W / 2;
+    CHECK(count_dark(im, 100, W / 2 - 150, 0, W / 2 + 150, top - 8) > 300,
+          "history: no figure title");
+    for (int q = 0; q < 4; q++) {
+        int x0 = (q % 2) * pw, y0 = top + (q / 2) * ph, data = with_data || q < 2;
+        char what[32];
+        snprintf(what, sizeof what, "history panel %d", q);
+        int t = count_dark(im, data ? 100 : 180, x0 + 100, y0, x0 + pw - 40, y0 + 36);
+        CHECK(t > 200, "%s: title %d dark pixels", what, t);
+        if (!data) {
+            int m = count_dark(im, 200, x0 + 150, y0 + 120, x0 + pw - 100, y0 + 230);
+            CHECK(m > 150, "%s: 'no data' message: %d pixels", what, m);
+            continue;
+        }
+        int yl = count_dark(im, 100, x0, y0 + 80, x0 + 44, y0 + ph - 80);
+        int yt = count_dark(im, 100, x0 + 45, y0 + 40, x0 + 80, y0 + ph - 60);
+        int xt = count_dark(im, 100, x0 + 84, y0 + ph - 55, x0 + pw - 24, y0 + ph - 40);
+        int xl = count_dark(im, 100, x0 + pw / 2 - 60, y0 + ph - 36, x0 + pw / 2 + 60, y0 + ph);
+        CHECK(yl > 30 && yt > 40 && xt > 60 && xl > 40,
+              "%s: y label %d, y ticks %d, x ticks %d, 'Epoch' %d dark pixels", what, yl, yt,
+              xt, xl);
+        uint32_t cols[2] = {PLOT_COLOR_TRAIN, PLOT_COLOR_VAL};
+        check_legend(im, x0 + 84, y0 + 40, x0 + pw - 24, y0 + ph - 60, cols, 2, what);
+    }
+}
+
 static void test_history(const char *dir)
 {
     char path[4096];
@@ -190,6 +273,7 @@ static void test_history(const char *dir)
             int vq = count_colour(&im, PLOT_COLOR_VAL, 12, x0, y0, x0 + W / 2, y0 + H / 2);
             CHECK(tq > 100 && vq > 100, "panel %d: train %d, val %d pixels", q, tq, vq);
         }
+        check_history_text(&im, 1);
         free(im.px);
     }
     keep_copy(path, "history_full.png");
@@ -207,6 +291,7 @@ static void test_history(const char *dir)
         CHECK(t1 > 300, "stage 1 train pixels %d", t1);
         CHECK(t2 == 0 && v2 == 0, "bottom row should be empty: train %d, val %d", t2, v2);
         CHECK(grey > 50000, "bottom row 'no data' panels: %d grey pixels", grey);
+        check_history_text(&im, 0);
         free(im.px);
     }
     keep_copy(path, "history_stage1_only.png");
@@ -279,6 +364,46 @@ static void check_cell(const image_t *im, const plot_grid_t *g, int i, int j, in
               j, x, y, L);
 }
 
+/* Pixels of luminance in [lo, hi) in the middle of cell (i, j), where its
+ * count is printed. */
+static int cell_text(const image_t *im, const plot_grid_t *g, int i, int j, double lo,
+                     double hi)
+{
+    int x0 = (int)(g->x + (j + 0.2) * g->cell), x1 = (int)(g->x + (j + 0.8) * g->cell);
+    int y0 = (int)(g->y + (i + 0.3) * g->cell), y1 = (int)(g->y + (i + 0.7) * g->cell);
+    int n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            double L = lum(pixel(im, x, y));
+            n += L >= lo && L < hi;
+        }
+    return n;
+}
+
+/* The title above the matrix, a label beside every row and under every
+ * column, and the colourbar (dark at the top, light at the bottom, with
+ * tick labels) right of it. */
+static void check_confusion_text(const image_t *im, const plot_grid_t *g, int n,
+                                 const char *what)
+{
+    int mx = (int)g->x, my = (int)g->y, side = (int)(n * g->cell), cell = (int)g->cell;
+    CHECK(count_dark(im, 100, mx, my - 50, mx + side, my - 8) > 300, "%s: no title", what);
+    for (int i = 0; i < n; i++) {
+        int rl = count_dark(im, 100, 0, my + i * cell + 1, mx - 8, my + (i + 1) * cell - 1);
+        int cl = count_dark(im, 100, mx + i * cell + 1, my + side + 8, mx + (i + 1) * cell - 1,
+                            my + side + 24);
+        CHECK(rl > 15 && cl > 5, "%s: class %d labels: row %d, column %d dark pixels", what, i,
+              rl, cl);
+    }
+    int top = count_dark(im, 90, mx + side + 5, my + 2, im->w, my + 6);
+    int bottom = count_colour(im, 0xf7fbff, 2, mx + side + 5, my + side - 6, im->w,
+                              my + side - 2);
+    int ticks = count_dark(im, 100, mx + side + 50, my - 8, im->w, my + side + 8);
+    CHECK(top > 20 && bottom > 20 && ticks > 100,
+          "%s: colourbar: %d dark top, %d light bottom, %d tick label pixels", what, top,
+          bottom, ticks);
+}
+
 static void test_confusion(const char *dir)
 {
     char path[4096];
@@ -321,6 +446,16 @@ static void test_confusion(const char *dir)
         check_cell(&im, &g, 0, 0, 1, "n=11 diagonal");
         check_cell(&im, &g, 7, 7, 0, "n=11 small diagonal");
         check_cell(&im, &g, 0, 9, 0, "n=11 small count");
+        check_confusion_text(&im, &g, n, "n=11");
+        /* counts: dark on light cells, white on dark ones, grey for 0 */
+        CHECK(cell_text(&im, &g, 0, 9, 0, 100) > 10, "n=11: no count in cell (0,9)");
+        CHECK(cell_text(&im, &g, 7, 2, 230, 256) > 10, "n=11: no white count in cell (7,2)");
+        int zi = -1;
+        for (int k = 0; k < n * n && zi < 0; k++)
+            if (m[k] == 0)
+                zi = k;
+        CHECK(zi >= 0 && cell_text(&im, &g, zi / n, zi % n, 0, 200) > 10,
+              "n=11: no grey 0 in cell %d", zi);
         free(im.px);
     }
     keep_copy(path, "confusion_11.png");
@@ -331,8 +466,11 @@ static void test_confusion(const char *dir)
     CHECK(plot_confusion(path, n, z, cifar_names, NULL, &e) == 0, "zero matrix: %s", e.msg);
     if (load_checked(path, PLOT_CONFUSION_W, PLOT_CONFUSION_H, &im) == 0) {
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < n; j++) {
                 check_cell(&im, &g, i, j, 0, "zero matrix");
+                CHECK(cell_text(&im, &g, i, j, 0, 200) > 10, "zero matrix: no 0 in (%d,%d)",
+                      i, j);
+            }
         free(im.px);
     }
     keep_copy(path, "confusion_zero.png");
@@ -358,6 +496,7 @@ static void test_confusion(const char *dir)
     if (load_checked(path, PLOT_CONFUSION_W, PLOT_CONFUSION_H, &im) == 0) {
         check_cell(&im, &g, 4, 17, 1, "n=21 big count");
         check_cell(&im, &g, 17, 4, 0, "n=21 small count");
+        check_confusion_text(&im, &g, n2, "n=21");
         free(im.px);
     }
     keep_copy(path, "confusion_21.png");
@@ -411,11 +550,43 @@ static void test_confusion(const char *dir)
 
 /* ---- risk-coverage -------------------------------------------------------- */
 
+/* Rows of the rectangle that hold a dark pixel. */
+static int dark_rows(const image_t *im, int x0, int y0, int x1, int y1)
+{
+    int n = 0;
+    for (int y = y0; y < y1; y++)
+        n += count_dark(im, 100, x0, y, x1, y + 1) > 0;
+    return n;
+}
+
+/* The title, tick labels on both axes and both axis labels (the y label
+ * is the one text left of the plot area spanning many rows). */
+static void check_risk_text(const image_t *im, const char *what)
+{
+    int W = im->w, H = im->h;
+    int title = count_dark(im, 100, W / 2 - 150, 0, W / 2 + 150, 56);
+    int xt = count_dark(im, 100, 96, H - 74, W - 36, H - 54);
+    int xl = count_dark(im, 100, W / 2 - 200, H - 50, W / 2 + 200, H);
+    int yt = count_dark(im, 100, 60, 64, 92, H - 78);
+    int yl = dark_rows(im, 0, 100, 92, H - 100);
+    CHECK(title > 300 && xt > 200 && xl > 200 && yt > 100 && yl > 150,
+          "%s: title %d, x ticks %d, x label %d, y ticks %d, y label %d dark pixels", what,
+          title, xt, xl, yt, yl);
+}
+
+/* Dark pixels inside the plot area (curves are coloured, not dark: this
+ * counts the notes and legend text). */
+static int risk_area_dark(const image_t *im)
+{
+    return count_dark(im, 100, 100, 68, im->w - 40, im->h - 82);
+}
+
 static void test_risk(const char *dir)
 {
     char path[4096];
     err_t e = {{0}};
     image_t im;
+    int dark_marked = 0;
     enum { NP = 201 };
     static double cov[NP], rj[NP], rs[NP], ro[NP];
     for (int i = 0; i < NP; i++) {
@@ -441,9 +612,24 @@ static void test_risk(const char *dir)
             int c = count_colour(&im, pal[k], 12, 90, 60, im.w, im.h - 70);
             CHECK(c > 300, "curve %d colour %06x: %d pixels", k, pal[k], c);
         }
+        check_risk_text(&im, "risk");
+        check_legend(&im, 96, 64, im.w - 36, im.h - 78, pal, 3, "risk");
+        dark_marked = risk_area_dark(&im);
         free(im.px);
     }
     keep_copy(path, "risk_coverage.png");
+
+    /* the same without the marked points: their notes go */
+    cv[0].has_marker = cv[1].has_marker = 0;
+    snprintf(path, sizeof path, "%s/risk_unmarked.png", dir);
+    CHECK(plot_risk_coverage(path, cv, 3, "Risk-coverage (test set)", &e) == 0,
+          "unmarked: %s", e.msg);
+    if (load_checked(path, PLOT_RISK_W, PLOT_RISK_H, &im) == 0) {
+        int d = risk_area_dark(&im);
+        CHECK(dark_marked - d > 400, "notes of the marked points: %d dark pixels with, %d without",
+              dark_marked, d);
+        free(im.px);
+    }
 
     /* a single curve of a few points, no label, marker without label */
     double c4[4] = {1.0, 0.25, 0.5, 0.75}, r4[4] = {0.2, 0.05, 0.08, 0.12};
@@ -459,54 +645,82 @@ static void test_risk(const char *dir)
     CHECK(plot_risk_coverage(path, NULL, 0, NULL, &e) == 0, "no curves: %s", e.msg);
     if (read_png(path, &im) == 0) {
         CHECK(im.w == PLOT_RISK_W && im.h == PLOT_RISK_H, "empty risk size");
+        int W = im.w, H = im.h, b[4];
+        check_risk_text(&im, "risk, no curves");
+        CHECK(count_dark(&im, 200, W / 2 - 100, H / 2 - 40, W / 2 + 100, H / 2 + 30) > 100,
+              "no curves: no 'no data' message");
+        int nb = find_box(&im, LEGEND_BORDER, 96, 64, W - 36, H - 78, b);
+        CHECK(nb < 60, "no curves: a legend was drawn (%d border pixels)", nb);
         free(im.px);
     }
 }
 
 /* ---- errors ---------------------------------------------------------------- */
 
+/* Figure k (0 history, 1 confusion, 2 risk-coverage) of a small valid input
+ * into path. */
+static int plot_any(int k, const char *path, err_t *e)
+{
+    static double v[2] = {1, 0.5}, c[2] = {0.5, 1}, rr[2] = {0.1, 0.2};
+    static int64_t m[4] = {3, 1, 0, 4};
+    plot_history_t h = {2, NULL, v, v, v, v, NULL, NULL, NULL, NULL};
+    plot_curve_t cv = {"x", 2, c, rr, 0, 0, 0, NULL};
+    e->msg[0] = 0;
+    if (k == 0)
+        return plot_history(path, &h, e);
+    if (k == 1)
+        return plot_confusion(path, 2, m, NULL, NULL, e);
+    return plot_risk_coverage(path, &cv, 1, NULL, e);
+}
+
 static void test_errors(const char *dir)
 {
+    static const char *const fig[3] = {"plot_history", "plot_confusion", "plot_risk_coverage"};
     char path[4096], tmp[4200];
     err_t e = {{0}};
-    double v[2] = {1, 0.5};
-    plot_history_t h = {2, NULL, v, v, v, v, NULL, NULL, NULL, NULL};
-    int64_t m[4] = {3, 1, 0, 4};
-    double c[2] = {0.5, 1}, rr[2] = {0.1, 0.2};
-    plot_curve_t cv = {"x", 2, c, rr, 0, 0, 0, NULL};
 
-    /* a directory that does not exist */
+    /* a directory that does not exist: the message names the file and why */
     snprintf(path, sizeof path, "%s/no/such/dir/plot.png", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    e.msg[0] = 0;
-    CHECK(plot_history(path, &h, &e) == -1, "history into a missing directory");
-    CHECK(strstr(e.msg, path) != NULL, "error should name the file: '%s'", e.msg);
-    e.msg[0] = 0;
-    CHECK(plot_confusion(path, 2, m, NULL, NULL, &e) == -1 && strstr(e.msg, path),
-          "confusion into a missing directory: '%s'", e.msg);
-    e.msg[0] = 0;
-    CHECK(plot_risk_coverage(path, &cv, 1, NULL, &e) == -1 && strstr(e.msg, path),
-          "risk into a missing directory: '%s'", e.msg);
-    CHECK(access(tmp, F_OK) != 0, "stray %s", tmp);
+    for (int k = 0; k < 3; k++) {
+        CHECK(plot_any(k, path, &e) == -1, "%s into a missing directory", fig[k]);
+        CHECK(strstr(e.msg, path) && strstr(e.msg, "cannot create") &&
+                  strstr(e.msg, "No such file or directory"),
+              "%s: error should name the file and the problem: '%s'", fig[k], e.msg);
+        CHECK(access(tmp, F_OK) != 0, "stray %s", tmp);
+    }
     printf("  expected error: %s\n", e.msg);
 
     /* the target is a directory: the rename fails, the .tmp must go */
     snprintf(path, sizeof path, "%s/adir", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     CHECK(mkdir(path, 0777) == 0, "mkdir %s", path);
-    e.msg[0] = 0;
-    CHECK(plot_history(path, &h, &e) == -1 && strstr(e.msg, path),
-          "history onto a directory: '%s'", e.msg);
-    CHECK(access(tmp, F_OK) != 0, "stray %s after a failed rename", tmp);
+    for (int k = 0; k < 3; k++) {
+        CHECK(plot_any(k, path, &e) == -1 && strstr(e.msg, path) &&
+                  strstr(e.msg, "cannot rename"),
+              "%s onto a directory: '%s'", fig[k], e.msg);
+        CHECK(access(tmp, F_OK) != 0, "%s: stray %s after a failed rename", fig[k], tmp);
+    }
     printf("  expected error: %s\n", e.msg);
     rmdir(path);
 
-    CHECK(plot_history(NULL, &h, &e) == -1, "NULL path accepted");
+    /* no file name: the message names the function */
+    for (int k = 0; k < 3; k++) {
+        CHECK(plot_any(k, NULL, &e) == -1 && strstr(e.msg, fig[k]) &&
+                  strstr(e.msg, "no output file name"),
+              "%s: NULL path: '%s'", fig[k], e.msg);
+        CHECK(plot_any(k, "", &e) == -1 && strstr(e.msg, fig[k]), "%s: empty path: '%s'",
+              fig[k], e.msg);
+    }
+
+    /* invalid input: the message names the file, nothing is written */
     snprintf(path, sizeof path, "%s/x.png", dir);
     CHECK(plot_history(path, NULL, &e) == -1 && strstr(e.msg, path), "NULL history: %s", e.msg);
     plot_curve_t bad = {"bad", 3, NULL, NULL, 0, 0, 0, NULL};
     CHECK(plot_risk_coverage(path, &bad, 1, NULL, &e) == -1 && strstr(e.msg, path),
           "curve without arrays: %s", e.msg);
+    CHECK(plot_risk_coverage(path, NULL, 2, NULL, &e) == -1 && strstr(e.msg, path),
+          "curves NULL: %s", e.msg);
     CHECK(access(path, F_OK) != 0, "x.png written anyway");
 }
 
