@@ -203,7 +203,19 @@ int session_open(session_t *s, const options_t *o, err_t *e)
         s->meta.split_seed = seed;
         s->meta.judge_holdout = holdout;
     }
-    if (run_data_load(o, seed, holdout, &s->data, e))
+    data_config_t dc = {0};
+    snprintf(dc.dataset, sizeof dc.dataset, "%s", o->dataset);
+    snprintf(dc.data_dir, sizeof dc.data_dir, "%s", o->data_dir);
+    dc.cifar100_coarse = !strcmp(o->cifar100_labels, "coarse");
+    dc.light_mode = o->light_mode;
+    dc.val_fraction = o->val_fraction;
+    dc.val_light = o->val_light;
+    dc.synth_train = o->synth_train;
+    dc.synth_test = o->synth_test;
+    dc.folder_seed = o->seed;
+    dc.split_seed = seed;
+    dc.judge_holdout = holdout;
+    if (run_data_load(&dc, &s->data, e))
         return -1;
     if (!strcmp(o->device, "gpu"))
         return err_set(e, "--device gpu: this build has no GPU backend yet; use --device cpu "
