@@ -12,7 +12,7 @@
  * decay. */
 static double schedule(const session_t *s, double progress)
 {
-    const options_t *o = &s->opt;
+    const train_config_t *o = &s->cfg.train;
     double total = s->run_epochs > 0 ? s->run_epochs : 1;
     double warm = s->start_epoch == 0 ? fmin(o->warmup_epochs, total) : 0.0;
     if (progress < warm)
@@ -28,7 +28,7 @@ static double schedule(const session_t *s, double progress)
 static int batch_steps(int n, int bs) { return (n + bs - 1) / bs; }
 
 /* The judge pool holds judge_passes augmented views of the judge split. */
-static int pool_size(const session_t *s) { return s->data.judge.n * s->opt.judge_passes; }
+static int pool_size(const session_t *s) { return s->data.judge.n * s->cfg.train.judge_passes; }
 
 static void set_phase(session_t *s, phase_t ph, int steps)
 {
@@ -50,7 +50,7 @@ static void shuffled_order(session_t *s, int n)
  * holds several views of each image per epoch). NULL when off. */
 static const augment_t *augmentation(const session_t *s, int for_pool, augment_t *aug)
 {
-    const options_t *o = &s->opt;
+    const train_config_t *o = &s->cfg.train;
     if (!o->augment)
         return NULL;
     aug->pad = o->crop_pad;
@@ -68,9 +68,9 @@ static const augment_t *augmentation(const session_t *s, int for_pool, augment_t
  * Stage 1 is frozen partway. */
 static void lookahead_begin(session_t *s)
 {
-    if (!s->opt.lookahead || s->la.slow)
+    if (!s->cfg.train.lookahead || s->la.slow)
         return;
-    long per_epoch = batch_steps(s->data.train.n, s->opt.batch_size);
+    long per_epoch = batch_steps(s->data.train.n, s->cfg.train.batch_size);
     lookahead_init(&s->la, s->model->stage1, per_epoch * s->run_epochs);
 }
 
@@ -97,14 +97,14 @@ static void begin_epoch(session_t *s)
     s->t0 = now_seconds();
     s->epoch_open = 1;
     double progress = s->meta.epoch - s->start_epoch;
-    s->live.judge_lr = s->opt.judge_lr * schedule(s, progress + 0.5);
+    s->live.judge_lr = s->cfg.train.judge_lr * schedule(s, progress + 0.5);
     if (s->stage1_frozen) {
         lookahead_end(s);
         set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
     } else {
         lookahead_begin(s);
         shuffled_order(s, s->data.train.n);
-        set_phase(s, PHASE_STAGE1, batch_steps(s->data.train.n, s->opt.batch_size));
+        set_phase(s, PHASE_STAGE1, batch_steps(s->data.train.n, s->cfg.train.batch_size));
     }
 }
 
@@ -116,14 +116,14 @@ static void update_clock(session_t *s, long images)
 
 static void step_stage1(session_t *s)
 {
-    int n = s->data.train.n, bs = s->opt.batch_size, i = s->live.step;
+    int n = s->data.train.n, bs = s->cfg.train.batch_size, i = s->live.step;
     int b = (i + 1) * bs <= n ? bs : n - i * bs;
     rng_t *rng = &s->meta.rng;
     augment_t aug;
     trainer_load(&s->tr, &s->data.train, s->order + (size_t)i * bs, b,
                  augmentation(s, 0, &aug), rng);
     double progress = s->meta.epoch - s->start_epoch + (double)i / s->live.steps;
-    s->live.lr = s->opt.lr * schedule(s, progress);
+    s->live.lr = s->cfg.train.lr * schedule(s, progress);
     double loss;
     int correct;
     stage1_step(&s->tr, b, (float)s->live.lr, rng, &loss, &correct);
@@ -171,7 +171,7 @@ static int argmax_row(const float *p, int k)
  * trainable categories, in a shuffled order. */
 static void make_plan(session_t *s)
 {
-    int k = s->meta.k, jb = s->opt.judge_batch_size, used = 0;
+    int k = s->meta.k, jb = s->cfg.train.judge_batch_size, used = 0;
     s->nplan = 0;
     for (int c = 0; c < k; c++) {
         if (!s->meta.trainable[c])
@@ -204,7 +204,7 @@ static void step_pool(session_t *s)
         s->order = xrealloc(s->order, sizeof(int) * (s->pool_n ? s->pool_n : 1));
         for (int i = 0; i < s->pool_n; i++)
             s->order[i] = i % n;
-        for (int pass = 0; pass < s->opt.judge_passes; pass++)
+        for (int pass = 0; pass < s->cfg.train.judge_passes; pass++)
             rng_shuffle(&s->meta.rng, s->order + (size_t)pass * n, n);
     }
     int k = s->meta.k, mb = s->tr.max_batch, start = s->live.step * mb;

@@ -51,7 +51,7 @@ void session_score_batch(session_t *s, const dataset_t *d, int start, int b, sco
         idx[i] = start + i;
     trainer_load(&s->tr, d, idx, b, NULL, NULL);
     free(idx);
-    *s1_loss += stage1_infer(&s->tr, b, s->opt.tta);
+    *s1_loss += stage1_infer(&s->tr, b, s->cfg.train.tta);
     for (int i = 0; i < b; i++) {
         const float *pr = s->tr.probs_host + (size_t)i * k;
         int p = 0;

@@ -7,11 +7,11 @@
 
 #define IMG_FLOATS (3 * 32 * 32)
 
-void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const float *mean,
+void trainer_init(trainer_t *t, const train_config_t *cfg, model_t *model, const float *mean,
                   const float *std)
 {
     memset(t, 0, sizeof *t);
-    t->opt = opt;
+    t->cfg = cfg;
     t->be = model->be;
     t->model = model;
     t->mean = mean;
@@ -74,7 +74,7 @@ static int argmax_row(const float *p, int k)
 
 void stage1_step(trainer_t *t, int b, float lr, rng_t *rng, double *loss, int *correct)
 {
-    const options_t *o = t->opt;
+    const train_config_t *o = t->cfg;
     net_t *net = t->model->stage1;
     const float *logits = net_forward(net, t->x, b, 1, rng);
     *loss = t->be->softmax_xent(t->be, b, t->k, logits, t->labels, (float)o->label_smoothing,
@@ -130,7 +130,7 @@ double stage1_infer(trainer_t *t, int b, int tta)
     const float *logits = tta > 0 ? tta_logits(t, b, tta)
                                   : net_forward(t->model->stage1, t->x, b, 0, NULL);
     double loss = t->be->softmax_xent(t->be, b, t->k, logits, t->labels,
-                                      (float)t->opt->label_smoothing, t->probs, NULL);
+                                      (float)t->cfg->label_smoothing, t->probs, NULL);
     t->be->download(t->be, t->probs_host, t->probs, (size_t)b * t->k);
     return loss * b;
 }
@@ -156,7 +156,7 @@ double judge_step(trainer_t *t, int c, const float *images, const float *probs,
                   const int *right, int b, float lr, int train, float *scores,
                   int *correct)
 {
-    const options_t *o = t->opt;
+    const train_config_t *o = t->cfg;
     backend_t *be = t->be;
     model_use_judge(t->model, c);
     net_t *net = t->model->judge;
