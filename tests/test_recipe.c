@@ -63,7 +63,7 @@ static void rig_open(rig_t *r, int b)
     err_t e;
     memset(r, 0, sizeof *r);
     r->be = backend_new("cpu", 2);
-    r->model = model_new(r->be, "air", 10, b, &e);
+    r->model = model_new(r->be, "air", 10, 3, S, S, b, &e);
     if (!r->model) {
         fprintf(stderr, "model_new: %s\n", e.msg);
         exit(1);

@@ -172,7 +172,7 @@ static void save_model(const char *dir, const char *arch)
 {
     err_t e = {{0}};
     backend_t *be = backend_new("cpu", 1);
-    model_t *m = model_new(be, arch, 10, 2, &e);
+    model_t *m = model_new(be, arch, 10, 3, 32, 32, 2, &e);
     CHECK(m != NULL, "model_new: %s", e.msg);
     if (!m)
         exit(1);

@@ -129,9 +129,10 @@ static int init_whitening(session_t *s, err_t *e)
     if (!net_find_param(s->model->stage1, "stage1.whiten.weight"))
         return 0;
     const dataset_t *d = &s->data.train;
+    const net_t *net = s->model->stage1;
     int n = d->n < 5000 ? d->n : 5000;
     int *idx = xmalloc(sizeof(int) * (n ? n : 1)), *labels = xmalloc(sizeof(int) * (n ? n : 1));
-    float *images = afloat((size_t)(n ? n : 1) * 3 * 32 * 32);
+    float *images = afloat((size_t)(n ? n : 1) * net->in_c * net->in_h * net->in_w);
     for (int i = 0; i < n; i++)
         idx[i] = i;
     dataset_make_batch(d, idx, n, s->meta.mean, s->meta.std, 0, NULL, images, labels);
@@ -153,7 +154,8 @@ static int setup_model(session_t *s, const char *dir, err_t *e)
         return -1;
     if (!*dir)
         meta_fresh(s);
-    s->model = model_new(s->be, s->meta.arch, s->meta.k, max_batch, e);
+    const dataset_t *d = &s->data.train; /* the image shape, for every buffer after */
+    s->model = model_new(s->be, s->meta.arch, s->meta.k, d->c, d->h, d->w, max_batch, e);
     if (!s->model)
         return -1;
     net_set_norm_lr_scale(s->model->stage1, (float)s->cfg.train.bn_bias_lr_scale);
@@ -179,7 +181,7 @@ static int open_history(session_t *s, err_t *e);
 static void alloc_scratch(session_t *s)
 {
     size_t b = (size_t)s->model->stage1->max_batch;
-    s->gather_x = afloat(b * 3 * 32 * 32);
+    s->gather_x = afloat(b * s->tr.img_floats);
     s->gather_probs = afloat(b * s->meta.k);
     s->gather_right = xcalloc(b, sizeof(int));
     s->gather_scores = afloat(b);

@@ -96,7 +96,7 @@ typedef struct {
                                    run's first Stage 1 step to its last */
     /* the judge pool: augmented judge-split images labelled by Stage 1 */
     int pool_n;
-    float *pool_x;              /* (pool_n, 3, 32, 32) */
+    float *pool_x;              /* (pool_n, image) */
     float *pool_probs;          /* (pool_n, k) */
     int *pool_pred, *pool_right;
     int *plan;                  /* (nplan, 3): category, first index into plan_idx, count */

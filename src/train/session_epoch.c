@@ -5,8 +5,6 @@
 
 #include "train/session.h"
 
-#define IMG_FLOATS (3 * 32 * 32)
-
 /* Learning-rate factor at `progress` epochs into this run (0..run_epochs):
  * linear warm-up from warmup_from (fresh models only), then the configured
  * decay. */
@@ -150,7 +148,7 @@ static void pool_alloc(session_t *s)
     afree(s->pool_x);
     afree(s->pool_probs);
     s->pool_n = n;
-    s->pool_x = afloat((size_t)(n ? n : 1) * IMG_FLOATS);
+    s->pool_x = afloat((size_t)(n ? n : 1) * s->tr.img_floats);
     s->pool_probs = afloat((size_t)(n ? n : 1) * k);
     s->pool_pred = xrealloc(s->pool_pred, sizeof(int) * (n ? n : 1));
     s->pool_right = xrealloc(s->pool_right, sizeof(int) * (n ? n : 1));
@@ -213,8 +211,8 @@ static void step_pool(session_t *s)
     trainer_load(&s->tr, &s->data.judge, s->order + start, b, augmentation(s, 1, &aug),
                  &s->meta.rng);
     stage1_infer(&s->tr, b, 0);
-    memcpy(s->pool_x + (size_t)start * IMG_FLOATS, s->tr.xhost,
-           sizeof(float) * IMG_FLOATS * b);
+    memcpy(s->pool_x + (size_t)start * s->tr.img_floats, s->tr.xhost,
+           sizeof(float) * s->tr.img_floats * b);
     memcpy(s->pool_probs + (size_t)start * k, s->tr.probs_host, sizeof(float) * k * b);
     for (int i = 0; i < b; i++) {
         int p = argmax_row(s->tr.probs_host + (size_t)i * k, k);
@@ -232,8 +230,9 @@ static void gather_pool(session_t *s, const int *idx, int b)
 {
     int k = s->meta.k;
     for (int i = 0; i < b; i++) {
-        memcpy(s->gather_x + (size_t)i * IMG_FLOATS, s->pool_x + (size_t)idx[i] * IMG_FLOATS,
-               sizeof(float) * IMG_FLOATS);
+        size_t img = s->tr.img_floats;
+        memcpy(s->gather_x + (size_t)i * img, s->pool_x + (size_t)idx[i] * img,
+               sizeof(float) * img);
         memcpy(s->gather_probs + (size_t)i * k, s->pool_probs + (size_t)idx[i] * k,
                sizeof(float) * k);
         s->gather_right[i] = s->pool_right[idx[i]];

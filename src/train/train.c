@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IMG_FLOATS (3 * 32 * 32)
-
 void trainer_init(trainer_t *t, const train_config_t *cfg, model_t *model, const float *mean,
                   const float *std)
 {
@@ -18,10 +16,12 @@ void trainer_init(trainer_t *t, const train_config_t *cfg, model_t *model, const
     t->std = std;
     t->max_batch = model->stage1->max_batch;
     t->k = model->k;
+    const net_t *s1 = model->stage1;
+    t->img_floats = (size_t)s1->in_c * s1->in_h * s1->in_w;
     backend_t *be = t->be;
     size_t b = (size_t)t->max_batch;
-    t->x = be->alloc(be, b * IMG_FLOATS);
-    t->xhost = afloat(b * IMG_FLOATS);
+    t->x = be->alloc(be, b * t->img_floats);
+    t->xhost = afloat(b * t->img_floats);
     t->labels = xcalloc(b, sizeof(int32_t));
     t->probs = be->alloc(be, b * t->k);
     t->probs_host = afloat(b * t->k);
@@ -30,7 +30,7 @@ void trainer_init(trainer_t *t, const train_config_t *cfg, model_t *model, const
     t->jprobs = be->alloc(be, b * 2);
     t->jprobs_host = afloat(b * 2);
     t->jlabels = xcalloc(b, sizeof(int32_t));
-    t->view_host = afloat(b * IMG_FLOATS);
+    t->view_host = afloat(b * t->img_floats);
     t->logits_host = afloat(b * t->k);
     t->logits = be->alloc(be, b * t->k);
 }
@@ -60,7 +60,7 @@ void trainer_load(trainer_t *t, const dataset_t *d, const int *idx, int b,
     dataset_make_batch_aug(d, idx, b, t->mean, t->std, aug, rng, t->xhost, lab);
     for (int i = 0; i < b; i++)
         t->labels[i] = lab[i];
-    t->be->upload(t->be, t->x, t->xhost, (size_t)b * IMG_FLOATS);
+    t->be->upload(t->be, t->x, t->xhost, (size_t)b * t->img_floats);
 }
 
 static int argmax_row(const float *p, int k)
@@ -96,7 +96,7 @@ static void add_view_logits(trainer_t *t, int b, int dx, int dy, int flip, float
         tta_view(t->xhost, t->view_host, b, dx, dy, flip);
         src = t->view_host;
     }
-    be->upload(be, t->x, src, (size_t)b * IMG_FLOATS);
+    be->upload(be, t->x, src, (size_t)b * t->img_floats);
     const float *logits = net_forward(t->model->stage1, t->x, b, 0, NULL);
     float *acc = t->logits_host, *tmp = t->probs_host; /* probs_host is free until the end */
     be->download(be, tmp, logits, (size_t)b * t->k);
@@ -120,7 +120,7 @@ static const float *tta_logits(trainer_t *t, int b, int level)
         if (w > 0)
             add_view_logits(t, b, views[v].dx, views[v].dy, views[v].flip, w);
     }
-    t->be->upload(t->be, t->x, t->xhost, (size_t)b * IMG_FLOATS); /* the batch as loaded */
+    t->be->upload(t->be, t->x, t->xhost, (size_t)b * t->img_floats); /* the batch as loaded */
     t->be->upload(t->be, t->logits, t->logits_host, (size_t)b * t->k);
     return t->logits;
 }
@@ -160,7 +160,7 @@ double judge_step(trainer_t *t, int c, const float *images, const float *probs,
     backend_t *be = t->be;
     model_use_judge(t->model, c);
     net_t *net = t->model->judge;
-    be->upload(be, t->x, images, (size_t)b * IMG_FLOATS);
+    be->upload(be, t->x, images, (size_t)b * t->img_floats);
     judge_features(probs, b, t->k, t->side_host);
     be->upload(be, t->side, t->side_host, (size_t)b * JUDGE_SIDE(t->k));
     for (int i = 0; i < b; i++)

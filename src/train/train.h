@@ -56,8 +56,9 @@ typedef struct {
     model_t *model;
     const float *mean, *std;  /* input normalisation (3 each) */
     int max_batch, k;
-    float *x;              /* (max_batch, 3, 32, 32) backend memory */
-    float *xhost;          /* (max_batch, 3, 32, 32) */
+    size_t img_floats;     /* one input image: the nets' in_c x in_h x in_w */
+    float *x;              /* (max_batch, image) backend memory */
+    float *xhost;          /* (max_batch, image) */
     int32_t *labels;       /* (max_batch) */
     float *probs;          /* (max_batch, k) backend memory */
     float *probs_host;     /* (max_batch, k) */
@@ -66,7 +67,7 @@ typedef struct {
     float *jprobs;         /* (max_batch, 2) backend memory: judge softmax */
     float *jprobs_host;    /* (max_batch, 2) */
     int32_t *jlabels;      /* (max_batch): 1 when Stage 1 was right */
-    float *view_host;      /* (max_batch, 3, 32, 32): a test-time view of xhost */
+    float *view_host;      /* (max_batch, image): a test-time view of xhost */
     float *logits_host;    /* (max_batch, k): test-time views' mean logits */
     float *logits;         /* (max_batch, k) backend memory: the same */
 } trainer_t;
@@ -95,7 +96,7 @@ double stage1_infer(trainer_t *t, int b, int tta);
  * out (b, JUDGE_SIDE(k)). */
 void judge_features(const float *probs, int b, int k, float *out);
 
-/* Judge c on rows of images (host, (b, 3, 32, 32)) with Stage 1
+/* Judge c on rows of images (host, (b, image)) with Stage 1
  * probabilities probs (host, (b, k)) and right[i] = Stage 1 was right.
  * Training: one SGD step; returns the summed loss, adds hits to *correct
  * (judge says right iff score >= 0.5). scores (b) may be NULL. */
