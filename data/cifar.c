@@ -110,77 +110,10 @@ int cifar10_read_file(const char *path, dataset_t *d, err_t *e)
     return 0;
 }
 
-/* Reads batches.meta.txt: 0 and names set (owned), 1 if the file does not
- * exist, -1 with e set on any other problem. */
-static int read_meta(const char *path, char ***names_out, err_t *e)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        if (errno == ENOENT)
-            return 1;
-        return err_set(e, "cannot open CIFAR-10 class names file '%s': %s", path,
-                       strerror(errno));
-    }
-    char **names = xcalloc(CIFAR_K, sizeof *names);
-    int count = 0, lineno = 0, rc = 0;
-    int blank_after = 0; /* a blank line seen after the last name */
-    char line[1024];
-    while (fgets(line, sizeof line, fp)) {
-        lineno++;
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(fp)) {
-            rc = err_set(e, "%s:%d: line too long for a class name", path, lineno);
-            break;
-        }
-        char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        len = strlen(s);
-        while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
-                           s[len - 1] == '\t'))
-            s[--len] = 0;
-        if (len == 0) {
-            blank_after = 1;
-            continue;
-        }
-        if (blank_after || count >= CIFAR_K) {
-            rc = err_set(e,
-                         "%s:%d: expected exactly %d non-empty class names, one per line "
-                         "(blank lines only at the end)",
-                         path, lineno, CIFAR_K);
-            break;
-        }
-        names[count++] = xstrdup(s);
-    }
-    if (!rc && ferror(fp))
-        rc = err_set(e, "error reading CIFAR-10 class names file '%s': %s", path,
-                     strerror(errno));
-    fclose(fp);
-    if (!rc && count != CIFAR_K)
-        rc = err_set(e, "%s: found %d class names, expected exactly %d (one per line)", path,
-                     count, CIFAR_K);
-    if (rc) {
-        for (int i = 0; i < CIFAR_K; i++)
-            free(names[i]);
-        free(names);
-        return -1;
-    }
-    *names_out = names;
-    return 0;
-}
-
 static int join_path(char *out, size_t outlen, const char *dir, const char *name)
 {
     int n = snprintf(out, outlen, "%s/%s", dir, name);
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
-static char **copy_names(const char *const *names)
-{
-    char **c = xcalloc(CIFAR_K, sizeof *c);
-    for (int i = 0; i < CIFAR_K; i++)
-        c[i] = xstrdup(names[i]);
-    return c;
 }
 
 int cifar10_load(const char *dir, dataset_t *train, dataset_t *test, err_t *e)
@@ -212,14 +145,14 @@ int cifar10_load(const char *dir, dataset_t *train, dataset_t *test, err_t *e)
         goto fail;
     }
     char **names = NULL;
-    int r = read_meta(path, &names, e);
+    int r = dataset_read_names(path, CIFAR_K, "CIFAR-10 class names", &names, e);
     if (r < 0)
         goto fail;
     if (r == 1)
-        names = copy_names(default_names);
+        names = dataset_copy_names(default_names, CIFAR_K);
     train->k = test->k = CIFAR_K;
     train->class_names = names;
-    test->class_names = copy_names((const char *const *)names);
+    test->class_names = dataset_copy_names((const char *const *)names, CIFAR_K);
     return 0;
 
 fail:

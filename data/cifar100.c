@@ -146,78 +146,10 @@ static int read_file(const char *path, int coarse, dataset_t *d, err_t *e)
     return 0;
 }
 
-/* Reads a label names file with exactly k names (one per line; surrounding
- * blanks trimmed; blank lines only at the end): 0 and names set (owned), 1
- * if the file does not exist, -1 with e set on any other problem. */
-static int read_names(const char *path, int k, char ***names_out, err_t *e)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        if (errno == ENOENT)
-            return 1;
-        return err_set(e, "cannot open CIFAR-100 label names file '%s': %s", path,
-                       strerror(errno));
-    }
-    char **names = xcalloc((size_t)k, sizeof *names);
-    int count = 0, lineno = 0, rc = 0;
-    int blank_after = 0; /* a blank line seen after the last name */
-    char line[1024];
-    while (fgets(line, sizeof line, fp)) {
-        lineno++;
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(fp)) {
-            rc = err_set(e, "%s:%d: line too long for a class name", path, lineno);
-            break;
-        }
-        char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        len = strlen(s);
-        while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
-                           s[len - 1] == '\t'))
-            s[--len] = 0;
-        if (len == 0) {
-            blank_after = 1;
-            continue;
-        }
-        if (blank_after || count >= k) {
-            rc = err_set(e,
-                         "%s:%d: expected exactly %d non-empty class names, one per line "
-                         "(blank lines only at the end)",
-                         path, lineno, k);
-            break;
-        }
-        names[count++] = xstrdup(s);
-    }
-    if (!rc && ferror(fp))
-        rc = err_set(e, "error reading CIFAR-100 label names file '%s': %s", path,
-                     strerror(errno));
-    fclose(fp);
-    if (!rc && count != k)
-        rc = err_set(e, "%s: found %d class names, expected exactly %d (one per line)", path,
-                     count, k);
-    if (rc) {
-        for (int i = 0; i < k; i++)
-            free(names[i]);
-        free(names);
-        return -1;
-    }
-    *names_out = names;
-    return 0;
-}
-
 static int join_path(char *out, size_t outlen, const char *dir, const char *name)
 {
     int n = snprintf(out, outlen, "%s/%s", dir, name);
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
-static char **copy_names(const char *const *names, int k)
-{
-    char **c = xcalloc((size_t)k, sizeof *c);
-    for (int i = 0; i < k; i++)
-        c[i] = xstrdup(names[i]);
-    return c;
 }
 
 int cifar100_load(const char *dir, int coarse, dataset_t *train, dataset_t *test, err_t *e)
@@ -248,14 +180,14 @@ int cifar100_load(const char *dir, int coarse, dataset_t *train, dataset_t *test
         goto fail;
     }
     char **names = NULL;
-    int r = read_names(path, k, &names, e);
+    int r = dataset_read_names(path, k, "CIFAR-100 label names", &names, e);
     if (r < 0)
         goto fail;
     if (r == 1)
-        names = copy_names(coarse ? coarse_names : fine_names, k);
+        names = dataset_copy_names(coarse ? coarse_names : fine_names, k);
     train->k = test->k = k;
     train->class_names = names;
-    test->class_names = copy_names((const char *const *)names, k);
+    test->class_names = dataset_copy_names((const char *const *)names, k);
     return 0;
 
 fail:

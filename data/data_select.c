@@ -15,15 +15,15 @@ static const char *how_to_get =
     "get CIFAR-10 with 'data/fetch-cifar10.sh' (it prints the --data_dir to use), "
     "or run on the built-in set with --dataset synth";
 
-static int load_cifar(const options_t *o, dataset_t *train, dataset_t *test, char *dir,
+static int load_cifar(const data_config_t *c, dataset_t *train, dataset_t *test, char *dir,
                       size_t dirlen, err_t *e)
 {
-    if (o->data_dir[0]) {
-        if (!cifar10_present(o->data_dir))
+    if (c->data_dir[0]) {
+        if (!cifar10_present(c->data_dir))
             return err_set(e, "--data_dir %s: no CIFAR-10 binary files there (expected "
                               "data_batch_1.bin ... data_batch_5.bin and test_batch.bin); %s",
-                           o->data_dir, how_to_get);
-        snprintf(dir, dirlen, "%s", o->data_dir);
+                           c->data_dir, how_to_get);
+        snprintf(dir, dirlen, "%s", c->data_dir);
     } else if (!cifar10_locate(dir, dirlen)) {
         return err_set(e, "CIFAR-10 not found in $MSCNN_DATA, ./data/cifar-10-batches-bin or "
                           "$XDG_CACHE_HOME/mscnn/cifar-10-batches-bin; %s", how_to_get);
@@ -31,17 +31,17 @@ static int load_cifar(const options_t *o, dataset_t *train, dataset_t *test, cha
     return cifar10_load(dir, train, test, e);
 }
 
-static int load_cifar100(const options_t *o, run_data_t *d, dataset_t *train,
+static int load_cifar100(const data_config_t *c, run_data_t *d, dataset_t *train,
                          dataset_t *test, err_t *e)
 {
     char dir[1024];
-    if (o->data_dir[0])
-        snprintf(dir, sizeof dir, "%s", o->data_dir);
+    if (c->data_dir[0])
+        snprintf(dir, sizeof dir, "%s", c->data_dir);
     else if (!cifar100_locate(dir, sizeof dir))
         return err_set(e, "CIFAR-100 not found in $MSCNN_DATA, ./data/cifar-100-binary or "
                           "$XDG_CACHE_HOME/mscnn/cifar-100-binary; get it with "
                           "'data/fetch-cifar100.sh' or pass --data_dir DIR");
-    int coarse = !strcmp(o->cifar100_labels, "coarse");
+    int coarse = c->cifar100_coarse;
     if (cifar100_load(dir, coarse, train, test, e))
         return -1;
     snprintf(d->name, sizeof d->name, "cifar100");
@@ -50,40 +50,40 @@ static int load_cifar100(const options_t *o, run_data_t *d, dataset_t *train,
     return 0;
 }
 
-static int load_folder(const options_t *o, run_data_t *d, dataset_t *train, dataset_t *test,
+static int load_folder(const data_config_t *c, run_data_t *d, dataset_t *train, dataset_t *test,
                        err_t *e)
 {
-    if (!o->data_dir[0])
+    if (!c->data_dir[0])
         return err_set(e, "--dataset folder needs --data_dir ROOT (a tree ROOT/<class>/*.png)");
-    if (folder_load(o->data_dir, o->seed, train, test, e))
+    if (folder_load(c->data_dir, c->folder_seed, train, test, e))
         return -1;
     snprintf(d->name, sizeof d->name, "folder");
-    snprintf(d->description, sizeof d->description, "PNG folder %s (%d classes)", o->data_dir,
+    snprintf(d->description, sizeof d->description, "PNG folder %s (%d classes)", c->data_dir,
              train->k);
     return 0;
 }
 
-static int load_full(const options_t *o, run_data_t *d, dataset_t *train, dataset_t *test,
+static int load_full(const data_config_t *c, run_data_t *d, dataset_t *train, dataset_t *test,
                      err_t *e)
 {
     char dir[1024];
-    if (!strcmp(o->dataset, "cifar100"))
-        return load_cifar100(o, d, train, test, e);
-    if (!strcmp(o->dataset, "folder"))
-        return load_folder(o, d, train, test, e);
-    int want_cifar = !strcmp(o->dataset, "cifar10") ||
-                     (!strcmp(o->dataset, "auto") && (o->data_dir[0] || cifar10_locate(dir, sizeof dir)));
+    if (!strcmp(c->dataset, "cifar100"))
+        return load_cifar100(c, d, train, test, e);
+    if (!strcmp(c->dataset, "folder"))
+        return load_folder(c, d, train, test, e);
+    int want_cifar = !strcmp(c->dataset, "cifar10") ||
+                     (!strcmp(c->dataset, "auto") && (c->data_dir[0] || cifar10_locate(dir, sizeof dir)));
     if (want_cifar) {
-        if (load_cifar(o, train, test, dir, sizeof dir, e))
+        if (load_cifar(c, train, test, dir, sizeof dir, e))
             return -1;
         snprintf(d->name, sizeof d->name, "cifar10");
         snprintf(d->description, sizeof d->description, "CIFAR-10 from %s", dir);
         return 0;
     }
-    synth_make(o->synth_train, o->synth_test, SYNTH_SEED, train, test);
+    synth_make(c->synth_train, c->synth_test, SYNTH_SEED, train, test);
     snprintf(d->name, sizeof d->name, "synth");
     snprintf(d->description, sizeof d->description, "%s",
-             !strcmp(o->dataset, "synth")
+             !strcmp(c->dataset, "synth")
                  ? "synth (the built-in generated set, not CIFAR-10)"
                  : "synth (the built-in generated set, not CIFAR-10: CIFAR-10 was not found; "
                    "see data/fetch-cifar10.sh)");
@@ -91,10 +91,11 @@ static int load_full(const options_t *o, run_data_t *d, dataset_t *train, datase
 }
 
 /* Splits src three ways into d (see data_select.h); src is consumed. */
-static int split_three(const options_t *o, uint64_t seed, double holdout, dataset_t *src,
-                       run_data_t *d, err_t *e)
+static int split_three(const data_config_t *c, dataset_t *src, run_data_t *d, err_t *e)
 {
-    int nval = o->light_mode ? o->val_light : (int)lround(o->val_fraction * src->n);
+    uint64_t seed = c->split_seed;
+    double holdout = c->judge_holdout;
+    int nval = c->light_mode ? c->val_light : (int)lround(c->val_fraction * src->n);
     int njudge = (int)lround(holdout * (src->n - nval));
     if (nval + njudge + src->k > src->n)
         return err_set(e, "validation (%d) and judge (%d) splits leave too few training "
@@ -106,14 +107,13 @@ static int split_three(const options_t *o, uint64_t seed, double holdout, datase
     return 0;
 }
 
-int run_data_load(const options_t *o, uint64_t split_seed, double judge_holdout,
-                  run_data_t *d, err_t *e)
+int run_data_load(const data_config_t *c, run_data_t *d, err_t *e)
 {
     memset(d, 0, sizeof *d);
     dataset_t train = {0}, test = {0};
-    if (load_full(o, d, &train, &test, e))
+    if (load_full(c, d, &train, &test, e))
         return -1;
-    if (o->light_mode) {
+    if (c->light_mode) {
         dataset_t small_train, small_test;
         dataset_balanced_subset(&train, LIGHT_TRAIN, &small_train);
         dataset_balanced_subset(&test, LIGHT_TEST, &small_test);
@@ -122,7 +122,7 @@ int run_data_load(const options_t *o, uint64_t split_seed, double judge_holdout,
         train = small_train;
         test = small_test;
     }
-    int rc = split_three(o, split_seed, judge_holdout, &train, d, e);
+    int rc = split_three(c, &train, d, e);
     dataset_free(&train);
     d->test = test;
     if (rc) {
@@ -132,7 +132,7 @@ int run_data_load(const options_t *o, uint64_t split_seed, double judge_holdout,
     size_t len = strlen(d->description);
     snprintf(d->description + len, sizeof d->description - len,
              "%s: %d train, %d judge, %d validation, %d test images",
-             o->light_mode ? ", light mode" : "", d->train.n, d->judge.n, d->val.n, d->test.n);
+             c->light_mode ? ", light mode" : "", d->train.n, d->judge.n, d->val.n, d->test.n);
     return 0;
 }
 

@@ -15,8 +15,23 @@
 #ifndef MSCNN_DATA_SELECT_H
 #define MSCNN_DATA_SELECT_H
 
+#include <stdint.h>
+
 #include "data/dataset.h"
-#include "settings/options.h"
+
+/* What a run loads and how it splits it. */
+typedef struct {
+    char dataset[32];        /* "auto", "cifar10", "cifar100", "folder" or "synth" */
+    char data_dir[1024];     /* "" = search (CIFAR-10, CIFAR-100); folder: its root */
+    int cifar100_coarse;     /* CIFAR-100's 20 coarse labels, else the 100 fine ones */
+    int light_mode;          /* 5 000 training and 1 000 test images */
+    double val_fraction;     /* validation share of the training images ... */
+    int val_light;           /* ... or this many in light mode */
+    int synth_train, synth_test; /* sizes of the synth set */
+    uint64_t folder_seed;    /* folder without train/ and test/: the test hold-out */
+    uint64_t split_seed;     /* the validation and judge splits */
+    double judge_holdout;    /* share of the rest only the judges see */
+} data_config_t;
 
 typedef struct {
     dataset_t train, judge, val, test;
@@ -24,10 +39,9 @@ typedef struct {
     char description[1400]; /* for the start banner and the report */
 } run_data_t;
 
-/* split_seed and judge_holdout: the run's own, or those recorded in a
- * loaded model so that its held-out images stay held out. */
-int run_data_load(const options_t *o, uint64_t split_seed, double judge_holdout,
-                  run_data_t *d, err_t *e);
+/* c->split_seed and c->judge_holdout: the run's own, or those recorded in
+ * a loaded model so that its held-out images stay held out. */
+int run_data_load(const data_config_t *c, run_data_t *d, err_t *e);
 void run_data_free(run_data_t *d);
 
 #endif

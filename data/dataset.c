@@ -3,7 +3,9 @@
  * mirrored padding in normalised space; random or alternating flips). */
 #include "data/dataset.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,70 @@ void dataset_free(dataset_t *d)
     free(d->pixels);
     free(d->labels);
     memset(d, 0, sizeof *d);
+}
+
+int dataset_read_names(const char *path, int k, const char *what, char ***names_out,
+                       err_t *e)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        if (errno == ENOENT)
+            return 1;
+        return err_set(e, "cannot open %s file '%s': %s", what, path, strerror(errno));
+    }
+    char **names = xcalloc((size_t)k, sizeof *names);
+    int count = 0, lineno = 0, rc = 0;
+    int blank_after = 0; /* a blank line seen after the last name */
+    char line[1024];
+    while (fgets(line, sizeof line, fp)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(fp)) {
+            rc = err_set(e, "%s:%d: line too long for a class name", path, lineno);
+            break;
+        }
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        len = strlen(s);
+        while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
+                           s[len - 1] == '\t'))
+            s[--len] = 0;
+        if (len == 0) {
+            blank_after = 1;
+            continue;
+        }
+        if (blank_after || count >= k) {
+            rc = err_set(e,
+                         "%s:%d: expected exactly %d non-empty class names, one per line "
+                         "(blank lines only at the end)",
+                         path, lineno, k);
+            break;
+        }
+        names[count++] = xstrdup(s);
+    }
+    if (!rc && ferror(fp))
+        rc = err_set(e, "error reading %s file '%s': %s", what, path, strerror(errno));
+    fclose(fp);
+    if (!rc && count != k)
+        rc = err_set(e, "%s: found %d class names, expected exactly %d (one per line)", path,
+                     count, k);
+    if (rc) {
+        for (int i = 0; i < k; i++)
+            free(names[i]);
+        free(names);
+        return -1;
+    }
+    *names_out = names;
+    return 0;
+}
+
+char **dataset_copy_names(const char *const *names, int k)
+{
+    char **c = xcalloc((size_t)k, sizeof *c);
+    for (int i = 0; i < k; i++)
+        c[i] = xstrdup(names[i]);
+    return c;
 }
 
 /* dst must not alias src; dst's previous content is not freed. */

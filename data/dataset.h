@@ -26,6 +26,16 @@ void dataset_free(dataset_t *d);
 /* Deep copy of the images idx[0..m) of src into dst (class names copied). */
 void dataset_take(const dataset_t *src, const int *idx, int m, dataset_t *dst);
 
+/* A class names file (CIFAR's batches.meta.txt, fine_label_names.txt...):
+ * exactly k non-empty names, one per line, surrounding blanks trimmed,
+ * blank lines only at the end. Returns 0 with *names (k owned strings), 1
+ * when the file does not exist, or -1 with e set; `what` names the file in
+ * messages ("CIFAR-10 class names" gives "cannot open CIFAR-10 class names
+ * file 'PATH': ..."). */
+int dataset_read_names(const char *path, int k, const char *what, char ***names, err_t *e);
+/* A copy of k names (owned strings in an owned array). */
+char **dataset_copy_names(const char *const *names, int k);
+
 /* CIFAR-10 binary format: dir holds data_batch_1..5.bin and test_batch.bin
  * (3073-byte records: label byte then 3072 pixel bytes) and, optionally,
  * batches.meta.txt with the class names (default names otherwise).

@@ -47,4 +47,15 @@ run_mscnn "$T/o" "$T/e" --batch --dataset synth --device gpu --epochs 0
 expect "--device gpu without a GPU backend exits 1 (got $rc)" [ "$rc" -eq 1 ]
 expect "it says so: $(cat "$T/e")" grep_in "$T/e" "--device gpu: this build has no GPU backend"
 
+# mscnn bench: the architectures the nets know, and a judge as the model has
+# it (a side input of JUDGE_SIDE(k) = 2k values: 512 features + 14 for k = 7)
+run_mscnn "$T/o" "$T/e" bench --arch nope
+expect "bench --arch nope exits 2 (got $rc)" [ "$rc" -eq 2 ]
+expect "it lists the architectures: $(cat "$T/e")" grep_in "$T/e" "expected air, basic or judge"
+run_mscnn "$T/o" "$T/e" bench --arch judge --classes 7 --batch_size 2 --repeats 1 --warmup 0 \
+    --threads 1 --profile
+expect "bench --arch judge exits 0 (got $rc): $(cat "$T/e")" [ "$rc" -eq 0 ]
+expect "the judge's side input is 2k wide: $(grep concat "$T/o" | head -1)" \
+    grep -q 'concat  *526x1x1' "$T/o"
+
 done_tests

@@ -20,14 +20,15 @@ allowed() {
     src/train) echo "model eval data backends engine base" ;;
     src/report) echo "train model eval data engine base" ;;
     src/settings) echo "backends data engine base" ;;
-    ui) echo "settings report train eval model data backends engine base" ;;
-    src/cli) echo "ui settings report train eval model data backends engine base cpu" ;;
+    src/setup) echo "settings report train eval model data backends engine base" ;;
+    ui) echo "setup settings report train eval model data backends engine base" ;;
+    src/cli) echo "ui setup settings report train eval model data backends engine base" ;;
     *) echo "?" ;;
     esac
 }
 
 for dir in src/base src/engine src/cpu src/backends data src/eval src/model src/train \
-    src/report src/settings ui src/cli gpu; do
+    src/report src/settings src/setup ui src/cli gpu; do
     [ -d "$dir" ] || continue
     self=$(basename "$dir")
     ok="$self $(allowed "$dir")"

@@ -4,6 +4,7 @@
  * well when found ($MSCNN_TEST_CIFAR, ../shared/data/cifar-10-batches-bin or
  * /work/shared/data/cifar-10-batches-bin); otherwise that part is skipped. */
 #include "check.h"
+#include "data/data_select.h"
 #include "data/dataset.h"
 
 #include <errno.h>
@@ -961,6 +962,59 @@ static void test_real(void)
     dataset_free(&te);
 }
 
+/* run_data_load honours each field of its data_config_t. */
+static void test_run_data(void)
+{
+    err_t e = {{0}};
+    run_data_t d, d2;
+    data_config_t c = {.dataset = "synth", .synth_train = 600, .synth_test = 100,
+                       .val_fraction = 0.1, .val_light = 50, .split_seed = 1,
+                       .judge_holdout = 0.2};
+    CHECK(run_data_load(&c, &d, &e) == 0, "synth: %s", e.msg);
+    CHECK(!strcmp(d.name, "synth") && d.val.n == 60 && d.judge.n == 108 && d.train.n == 432 &&
+              d.test.n == 100,
+          "synth splits: %s %d/%d/%d/%d", d.name, d.train.n, d.judge.n, d.val.n, d.test.n);
+    CHECK(contains(d.description, "synth (the built-in generated set, not CIFAR-10): 432 train, "
+                                  "108 judge, 60 validation, 100 test images"),
+          "synth description: %s", d.description);
+    c.split_seed = 2;
+    CHECK(run_data_load(&c, &d2, &e) == 0, "synth, seed 2: %s", e.msg);
+    CHECK(d2.val.n == 60 && memcmp(d.val.pixels, d2.val.pixels, (size_t)60 * PIX),
+          "another split seed, other validation images");
+    run_data_free(&d2);
+    c.judge_holdout = 0.5;
+    CHECK(run_data_load(&c, &d2, &e) == 0 && d2.judge.n == 270, "holdout 0.5: %d judge images",
+          d2.judge.n);
+    run_data_free(&d2);
+    c.val_fraction = 0.2;
+    CHECK(run_data_load(&c, &d2, &e) == 0 && d2.val.n == 120, "val_fraction 0.2: %d",
+          d2.val.n);
+    run_data_free(&d2);
+    c.light_mode = 1;
+    CHECK(run_data_load(&c, &d2, &e) == 0 && d2.val.n == 50 &&
+              contains(d2.description, ", light mode:"),
+          "light mode: %d validation images; %s", d2.val.n, d2.description);
+    run_data_free(&d2);
+    run_data_free(&d);
+
+    data_config_t f = {.dataset = "folder", .split_seed = 1, .judge_holdout = 0.2};
+    CHECK(run_data_load(&f, &d, &e) == -1 && contains(e.msg, "--dataset folder needs --data_dir"),
+          "folder without a root: %s", e.msg);
+
+    data_config_t k = {.dataset = "cifar10", .val_fraction = 0.1, .split_seed = 3,
+                       .judge_holdout = 0.2};
+    path_in(k.data_dir, sizeof k.data_dir, tmp, "full");
+    CHECK(run_data_load(&k, &d, &e) == 0, "cifar10 from data_dir: %s", e.msg);
+    CHECK(!strcmp(d.name, "cifar10") && contains(d.description, k.data_dir) &&
+              d.train.n + d.judge.n + d.val.n == 100 && d.test.n == 30,
+          "cifar10: %s %s", d.name, d.description);
+    run_data_free(&d);
+    k.val_fraction = 0.9; /* 90 validation, 5 judge: too few left for 10 classes */
+    k.judge_holdout = 0.5;
+    CHECK(run_data_load(&k, &d, &e) == -1 && contains(e.msg, "leave too few training images"),
+          "splits too large: %s", e.msg);
+}
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/mscnn-test-data-XXXXXX");
@@ -970,6 +1024,7 @@ int main(void)
     }
     test_read_file();
     test_load();
+    test_run_data();
     test_locate();
     test_synth();
     test_take_subset();

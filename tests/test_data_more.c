@@ -132,6 +132,38 @@ static int check_c100(const dataset_t *d, int tag, int nrec, int coarse)
     return bad;
 }
 
+/* The class names reader both CIFAR readers use: its file name in messages. */
+static void test_read_names(void)
+{
+    char dir[512], p[512];
+    err_t e;
+    char **names = NULL;
+    path_in(dir, sizeof dir, tmp, "names");
+    mkdir_or_die(dir);
+    path_in(p, sizeof p, dir, "three.txt");
+    write_text(p, "  one\ntwo \t\r\nthree\n\n");
+    CHECK(dataset_read_names(p, 3, "TEST names", &names, &e) == 0, "3 names: %s", e.msg);
+    if (names) {
+        CHECK(!strcmp(names[0], "one") && !strcmp(names[1], "two") && !strcmp(names[2], "three"),
+              "names trimmed: '%s' '%s' '%s'", names[0], names[1], names[2]);
+        char **c = dataset_copy_names((const char *const *)names, 3);
+        CHECK(c != names && c[2] != names[2] && !strcmp(c[2], "three"), "copy is deep");
+        for (int i = 0; i < 3; i++)
+            free(names[i]), free(c[i]);
+        free(names);
+        free(c);
+    }
+    CHECK(dataset_read_names(p, 4, "TEST names", &names, &e) == -1 &&
+              contains(e.msg, "found 3 class names, expected exactly 4"),
+          "3 of 4 names: %s", e.msg);
+    path_in(p, sizeof p, dir, "absent.txt");
+    CHECK(dataset_read_names(p, 3, "TEST names", &names, &e) == 1, "absent file: 1");
+    /* a folder opens but does not read: the message names the kind of file */
+    CHECK(dataset_read_names(dir, 3, "TEST names", &names, &e) == -1 &&
+              contains(e.msg, "TEST names file"),
+          "unreadable: %s", e.msg);
+}
+
 static void test_cifar100(void)
 {
     char dir[512], trp[600], tep[600], p[600];
@@ -836,6 +868,7 @@ int main(void)
         fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
         return 1;
     }
+    test_read_names();
     test_cifar100();
     test_folder_tree();
     test_folder_split();

@@ -18,7 +18,7 @@ static char tmpdir[] = "/tmp/mscnn-test-model-XXXXXX";
 static model_t *make_model(backend_t *be, uint64_t seed)
 {
     err_t e;
-    model_t *m = model_new(be, "basic", 10, 4, &e);
+    model_t *m = model_new(be, "basic", 10, 3, 32, 32, 4, &e);
     CHECK(m != NULL, "model_new: %s", e.msg);
     model_init(m, seed);
     for (size_t i = 0; i < m->stage1->total; i++) /* make velocity non-trivial */

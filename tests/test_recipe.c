@@ -6,7 +6,6 @@
 #include "backends/registry.h"
 #include "train/lookahead.h"
 #include "model/model.h"
-#include "settings/options.h"
 #include "train/train.h"
 
 #define S 32
@@ -55,7 +54,7 @@ static void test_views(void)
 typedef struct {
     backend_t *be;
     model_t *model;
-    options_t opt;
+    train_config_t cfg;     /* zero: no label smoothing */
     trainer_t tr;
     float mean[3], std[3];
 } rig_t;
@@ -64,9 +63,8 @@ static void rig_open(rig_t *r, int b)
 {
     err_t e;
     memset(r, 0, sizeof *r);
-    options_defaults(&r->opt);
     r->be = backend_open("cpu", 2, NULL);
-    r->model = model_new(r->be, "air", 10, b, &e);
+    r->model = model_new(r->be, "air", 10, 3, S, S, b, &e);
     if (!r->model) {
         fprintf(stderr, "model_new: %s\n", e.msg);
         exit(1);
@@ -74,7 +72,7 @@ static void rig_open(rig_t *r, int b)
     model_init(r->model, 5);
     for (int c = 0; c < 3; c++)
         r->mean[c] = 0.0f, r->std[c] = 1.0f;
-    trainer_init(&r->tr, &r->opt, r->model, r->mean, r->std);
+    trainer_init(&r->tr, &r->cfg, r->model, r->mean, r->std);
 }
 
 static void rig_close(rig_t *r)

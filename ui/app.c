@@ -18,6 +18,7 @@
 #include <term.h>
 #include <unistd.h>
 
+#include "setup/setup.h"
 #include "ui/app_priv.h"
 
 #define TICK_MS 150      /* getch timeout: the frame rate when nothing happens */
@@ -337,7 +338,7 @@ int workbench_run(const options_t *o, volatile sig_atomic_t *stop)
     pthread_sigmask(SIG_BLOCK, &sigs, &old_mask);
     session_t s;
     err_t e = {{0}};
-    int rc = session_open(&s, o, &e);
+    int rc = setup_session_open(&s, o, &e);
     if (rc) {
         pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
         fprintf(stderr, "mscnn: %s\n", e.msg);
@@ -347,7 +348,9 @@ int workbench_run(const options_t *o, volatile sig_atomic_t *stop)
     }
     a->k = s.meta.k;
     int screen_rc = start_screen(a);
-    if (screen_rc == 0 && wb_trainer_start(&a->tr, &s, &e)) {
+    finish_config_t fin;
+    setup_finish_config(o, &fin);
+    if (screen_rc == 0 && wb_trainer_start(&a->tr, &s, &fin, &e)) {
         end_screen(a);
         screen_rc = -2;
     }

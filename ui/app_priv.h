@@ -10,6 +10,7 @@
 #include "ui/keys.h"
 #include "ui/layout.h"
 #include "eval/metrics.h"
+#include "settings/options.h"
 #include "ui/trainer.h"
 
 /* Colour roles beyond chart.h's (ui_role_t): the workbench's own. */

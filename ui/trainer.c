@@ -187,7 +187,7 @@ static void save(loop_t *l, const char *why)
         return;
     }
     t->changed = 0;
-    wb_shared_notice(&t->sh, "Model saved to %s (%s; %d epochs completed)", t->s->opt.save_model,
+    wb_shared_notice(&t->sh, "Model saved to %s (%s; %d epochs completed)", t->s->cfg.save_model,
                   why, t->s->meta.epoch);
 }
 
@@ -197,13 +197,14 @@ static void finish(loop_t *l)
 {
     wb_trainer_t *t = l->t;
     session_t *s = t->s;
-    const options_t *o = &s->opt;
+    const finish_config_t *f = &t->fin;
+    const session_config_t *o = &s->cfg;
     err_t e = {{0}};
     tune_info_t tune = {0};
     publish(l, WB_FINISHING);
     wb_shared_notice(&t->sh, "Training done: scoring the test set");
-    if (o->tune_threshold[0] && !t->manual_tau) {
-        if (tune_thresholds(s, o->tune_threshold, o->per_category, &tune, &e))
+    if (f->tune_threshold[0] && !t->manual_tau) {
+        if (tune_thresholds(s, f->tune_threshold, f->per_category, &tune, &e))
             set_error(l, "tuning tau", e.msg);
         else
             publish_val(t);
@@ -223,7 +224,7 @@ static void finish(loop_t *l)
         free(t->report);
         t->report = buf;
     }
-    if (o->predictions[0] && write_predictions(o->predictions, s, &test, &e))
+    if (f->predictions[0] && write_predictions(f->predictions, s, &test, &e))
         set_error(l, "--predictions", e.msg);
     if (mkdir_p(o->output_dir, &e) || write_score_plots(s, &test, "test", &e))
         set_error(l, "plots", e.msg);
@@ -255,7 +256,7 @@ static void retrain(loop_t *l)
         wb_shared_notice(&t->sh, "Retrain: no judge is checked (Space checks one, a checks all)");
         return;
     }
-    int epochs = s->opt.epochs > 0 ? s->opt.epochs : 1;
+    int epochs = s->cfg.train.epochs > 0 ? s->cfg.train.epochs : 1;
     session_retrain_judges(s, epochs);
     l->idle = l->finished = l->error = l->paused = 0;
     clear_error(l);
@@ -358,7 +359,7 @@ static void *thread_main(void *arg)
         save(&l, "on quit");
     else if (t->s->meta.epoch > 0 || t->loaded)
         wb_shared_notice(&t->sh, "Model saved to %s is up to date (%d epochs completed)",
-                      t->s->opt.save_model, t->s->meta.epoch);
+                      t->s->cfg.save_model, t->s->meta.epoch);
     else
         wb_shared_notice(&t->sh, "Nothing was trained: no model saved");
     publish(&l, WB_STOPPED);
@@ -375,7 +376,7 @@ static void fill_static(wb_trainer_t *t)
         snprintf(p->class_names[c], MODEL_NAME_LEN, "%s", s->meta.class_names[c]);
     snprintf(p->device, sizeof p->device, "%s", s->be->desc);
     snprintf(p->dataset, sizeof p->dataset, "%s", s->data.name);
-    snprintf(p->save_dir, sizeof p->save_dir, "%s", s->opt.save_model);
+    snprintf(p->save_dir, sizeof p->save_dir, "%s", s->cfg.save_model);
     p->start_epoch = s->start_epoch;
     p->last_epoch = s->start_epoch + s->run_epochs;
     p->stage1_frozen = s->stage1_frozen;
@@ -384,11 +385,12 @@ static void fill_static(wb_trainer_t *t)
     snprintf(p->tuned_by, sizeof p->tuned_by, "%.63s", s->meta.tuned_by);
 }
 
-int wb_trainer_start(wb_trainer_t *t, session_t *s, err_t *e)
+int wb_trainer_start(wb_trainer_t *t, session_t *s, const finish_config_t *fin, err_t *e)
 {
     memset(t, 0, sizeof *t);
     t->s = s;
-    t->loaded = s->start_epoch > 0 || s->opt.load_model[0] || s->opt.stage2_only;
+    t->fin = *fin;
+    t->loaded = s->start_epoch > 0 || s->cfg.load_model[0] || s->cfg.train.stage2_only;
     if (wb_shared_init(&t->sh))
         return err_set(e, "cannot create the lock the training thread needs");
     fill_static(t);

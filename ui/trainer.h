@@ -31,6 +31,7 @@
 #include <pthread.h>
 
 #include "ui/chart.h"
+#include "report/outputs.h"
 #include "train/session.h"
 
 /* ---- the log: a ring of lines ------------------------------------------ */
@@ -208,6 +209,7 @@ unsigned wb_view_sync(wb_shared_t *sh, wb_view_t *v);
 typedef struct {
     wb_shared_t sh;
     session_t *s;        /* borrowed; only the thread uses it once started */
+    finish_config_t fin; /* what the end of the run's epochs does */
     pthread_t thread;
     int started;
     int loaded;          /* the session started from a saved model */
@@ -219,11 +221,12 @@ typedef struct {
 } wb_trainer_t;
 
 /* Starts the thread on an opened session (the session must not be used by
- * the caller until wb_trainer_join returns). The thread blocks SIGINT,
+ * the caller until wb_trainer_join returns); fin: what the end of the
+ * run's epochs does (copied). The thread blocks SIGINT,
  * SIGTERM, SIGHUP, SIGWINCH and SIGTSTP so they reach the UI thread (as
  * do the threads it starts: they inherit its mask). 0, or -1
  * with e set (nothing to join then). */
-int wb_trainer_start(wb_trainer_t *t, session_t *s, err_t *e);
+int wb_trainer_start(wb_trainer_t *t, session_t *s, const finish_config_t *fin, err_t *e);
 /* Waits for the thread to end (send WB_CMD_QUIT first) and frees the
  * shared state; the session is the caller's again. */
 void wb_trainer_join(wb_trainer_t *t);

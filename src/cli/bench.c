@@ -21,6 +21,8 @@
 #include "backends/registry.h"
 #include "engine/backend.h"
 #include "engine/net.h"
+#include "model/model.h"
+#include "train/train.h"
 #include "base/util.h"
 
 #define MAX_REPEATS 200
@@ -36,11 +38,26 @@ typedef struct {
     const bench_opts_t *o;
     backend_t *be;
     net_t *net;
-    float *x, *probs;    /* (b, 3, 32, 32), (b, k) backend memory */
+    float *x, *probs;    /* (b, in_c, in_h, in_w), (b, k) backend memory */
     int32_t *labels;     /* (b) */
     rng_t rng;
     uint64_t step;       /* training steps so far: keys the dropout masks */
 } bench_t;
+
+/* "air, basic or judge": the architectures the nets know. */
+static const char *arch_list(void)
+{
+    static char list[256];
+    size_t len = 0;
+    int n = 0;
+    while (net_arch_names[n])
+        n++;
+    list[0] = '\0';
+    for (int i = 0; i < n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                                i == 0 ? "" : i == n - 1 ? " or " : ", ", net_arch_names[i]);
+    return list;
+}
 
 static void usage(FILE *fp)
 {
@@ -48,7 +65,7 @@ static void usage(FILE *fp)
             "Usage: mscnn bench [--arch NAME] [--batch_size N] [--threads N] [--profile]\n"
             "Times training (forward, backward, SGD step) and inference of a network on\n"
             "synthetic 32x32x3 input: median of repeats after warm-up.\n\n"
-            "      --arch NAME         network: air, basic or judge (default basic)\n"
+            "      --arch NAME         network: %s (default basic)\n"
             "      --batch_size N      images per step, 1 to 65536 (default 32)\n"
             "      --threads N         CPU threads, 0 = all cores (default 0)\n"
             "      --repeats N         timed steps per measure, 1 to %d (default: about\n"
@@ -62,7 +79,7 @@ static void usage(FILE *fp)
             "  -h, --help              this help\n\n"
             "The last line is machine-readable:\n"
             "  train_img_s=... infer_img_s=... gflop_per_img=... train_gflops=...\n",
-            MAX_REPEATS, TARGET_SECONDS);
+            arch_list(), MAX_REPEATS, TARGET_SECONDS);
 }
 
 enum { O_ARCH = 1, O_BATCH, O_THREADS, O_REPEATS, O_WARMUP, O_CLASSES, O_BACKEND, O_PROFILE };
@@ -113,7 +130,7 @@ static int parse(int argc, char **argv, bench_opts_t *o)
         case O_ARCH:
             o->arch = optarg;
             if (!in_list(optarg, net_arch_names)) {
-                fprintf(stderr, "mscnn bench: --arch: expected air, basic or judge, got '%s'\n",
+                fprintf(stderr, "mscnn bench: --arch: expected %s, got '%s'\n", arch_list(),
                         optarg);
                 rc = -1;
             }
@@ -260,13 +277,13 @@ static int setup(bench_t *b, err_t *e)
         return -1;
     net_spec_t spec = {.arch = o->arch, .prefix = "stage1.", .k = o->k, .in_c = 3,
                        .in_h = 32, .in_w = 32, .max_batch = o->batch,
-                       .side_width = strcmp(o->arch, "judge") ? 0 : o->k};
+                       .side_width = strcmp(o->arch, JUDGE_ARCH) ? 0 : JUDGE_SIDE(o->k)};
     b->net = net_new(b->be, &spec, e);
     if (!b->net)
         return -1;
     net_init(b->net, 1);
     rng_seed(&b->rng, 1);
-    size_t nx = (size_t)o->batch * 3 * 32 * 32;
+    size_t nx = (size_t)o->batch * spec.in_c * spec.in_h * spec.in_w;
     float *host = afloat(nx);
     for (size_t i = 0; i < nx; i++)
         host[i] = rng_normal(&b->rng);
@@ -283,13 +300,16 @@ static int setup(bench_t *b, err_t *e)
     b->labels = b->be->alloc_i32(b->be, o->batch);
     b->be->upload_i32(b->be, b->labels, labels, o->batch);
     free(labels);
-    if (b->net->side_width) { /* a judge: a softmax-like side input */
-        size_t ns = (size_t)o->batch * b->net->side_width;
-        float *side = b->be->alloc(b->be, ns), *host = afloat(ns);
-        for (size_t i = 0; i < ns; i++)
-            host[i] = 1.0f / o->k;
-        b->be->upload(b->be, side, host, ns);
-        afree(host);
+    if (b->net->side_width) { /* a judge: the side input of a uniform softmax */
+        size_t np = (size_t)o->batch * o->k, ns = (size_t)o->batch * JUDGE_SIDE(o->k);
+        float *probs = afloat(np), *host_side = afloat(ns);
+        for (size_t i = 0; i < np; i++)
+            probs[i] = 1.0f / o->k;
+        judge_features(probs, o->batch, o->k, host_side);
+        float *side = b->be->alloc(b->be, ns);
+        b->be->upload(b->be, side, host_side, ns);
+        afree(probs);
+        afree(host_side);
         b->net->side = side;
     }
     return 0;

@@ -10,6 +10,7 @@
 
 #include "report/outputs.h"
 #include "report/report.h"
+#include "setup/setup.h"
 #include "train/session.h"
 
 static void print_banner(const session_t *s)
@@ -26,7 +27,7 @@ static void print_banner(const session_t *s)
     print_recipe(stderr, s);
     if (s->start_epoch > 0)
         fprintf(stderr, "Resuming after epoch %d\n", s->start_epoch);
-    if (s->opt.epochs > 0)
+    if (s->cfg.train.epochs > 0)
         print_training_status(stderr, s);
 }
 
@@ -67,7 +68,7 @@ int run_batch(const options_t *o, volatile sig_atomic_t *stop)
 {
     session_t s;
     err_t e = {{0}};
-    int rc = session_open(&s, o, &e);
+    int rc = setup_session_open(&s, o, &e);
     if (rc) {
         fprintf(stderr, "mscnn: %s\n", e.msg);
         session_close(&s);
@@ -75,8 +76,10 @@ int run_batch(const options_t *o, volatile sig_atomic_t *stop)
     }
     print_banner(&s);
     rc = train(&s, stop, &e);
+    finish_config_t fin;
+    setup_finish_config(o, &fin);
     if (rc == 0)
-        rc = finish_run(&s, &e) ? 1 : 0;
+        rc = finish_run(&s, &fin, &e) ? 1 : 0;
     if (rc == 1)
         fprintf(stderr, "mscnn: %s\n", e.msg);
     session_close(&s);

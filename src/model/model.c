@@ -3,15 +3,16 @@
 
 #include <stdlib.h>
 
-model_t *model_new(backend_t *be, const char *stage1_arch, int k, int max_batch, err_t *e)
+model_t *model_new(backend_t *be, const char *stage1_arch, int k, int in_c, int in_h, int in_w,
+                   int max_batch, err_t *e)
 {
     model_t *m = xcalloc(1, sizeof *m);
     m->be = be;
     m->k = k;
-    net_spec_t s1 = {.arch = stage1_arch, .prefix = "stage1.", .k = k, .in_c = 3,
-                     .in_h = 32, .in_w = 32, .max_batch = max_batch};
-    net_spec_t j = {.arch = JUDGE_ARCH, .prefix = "judge.", .k = 2, .in_c = 3, .in_h = 32,
-                    .in_w = 32, .side_width = JUDGE_SIDE(k), .max_batch = max_batch};
+    net_spec_t s1 = {.arch = stage1_arch, .prefix = "stage1.", .k = k, .in_c = in_c,
+                     .in_h = in_h, .in_w = in_w, .max_batch = max_batch};
+    net_spec_t j = {.arch = JUDGE_ARCH, .prefix = "judge.", .k = 2, .in_c = in_c, .in_h = in_h,
+                    .in_w = in_w, .side_width = JUDGE_SIDE(k), .max_batch = max_batch};
     m->stage1 = net_new(be, &s1, e);
     m->judge = m->stage1 ? net_new(be, &j, e) : NULL;
     if (!m->judge) {

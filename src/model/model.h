@@ -35,7 +35,9 @@ typedef struct {
     int current;             /* judge the shared net points at */
 } model_t;
 
-model_t *model_new(backend_t *be, const char *stage1_arch, int k, int max_batch, err_t *e);
+/* Both nets take images of in_c planes of in_h x in_w (the data's). */
+model_t *model_new(backend_t *be, const char *stage1_arch, int k, int in_c, int in_h, int in_w,
+                   int max_batch, err_t *e);
 void model_free(model_t *m);
 /* Seeded initialisation of Stage 1 and every judge. */
 void model_init(model_t *m, uint64_t seed);

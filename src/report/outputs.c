@@ -45,11 +45,11 @@ int write_history_plot(session_t *s, err_t *e)
     double *c[NW];
     int rows;
     char path[2100];
-    path_in(path, sizeof path, s->opt.output_dir, "history.csv");
+    path_in(path, sizeof path, s->cfg.output_dir, "history.csv");
     if (history_read(path, want, NW, c, &rows, e))
         return -1;
     plot_history_t h = {rows, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]};
-    path_in(path, sizeof path, s->opt.output_dir, "training_history.png");
+    path_in(path, sizeof path, s->cfg.output_dir, "training_history.png");
     int rc = plot_history(path, &h, e);
     for (int j = 0; j < NW; j++)
         free(c[j]);
@@ -72,7 +72,7 @@ static int confusion_plot(session_t *s, const scored_t *sc, const char *what, er
     char title[160], path[2100];
     snprintf(title, sizeof title, "Two-stage confusion on the %s set (target vs final output)",
              what);
-    path_in(path, sizeof path, s->opt.output_dir, "confusion_matrix.png");
+    path_in(path, sizeof path, s->cfg.output_dir, "confusion_matrix.png");
     int rc = plot_confusion(path, k + 1, m, names, title, e);
     free(names);
     free(m);
@@ -102,7 +102,7 @@ static int risk_plot(session_t *s, const scored_t *sc, const char *what, err_t *
         {lj, n, cov, rj, !ms.none_accepted, ms.coverage, ms.sel_risk, mark},
         {lm, n, cov, rm, 0, 0, 0, NULL}};
     snprintf(title, sizeof title, "Risk-coverage on the %s set", what);
-    path_in(path, sizeof path, s->opt.output_dir, "risk_coverage.png");
+    path_in(path, sizeof path, s->cfg.output_dir, "risk_coverage.png");
     int rc = plot_risk_coverage(path, curves, 2, title, e);
     metrics_summary_free(&ms);
     free(o);
@@ -119,21 +119,21 @@ int write_score_plots(session_t *s, const scored_t *sc, const char *what, err_t 
     return risk_plot(s, sc, what, e);
 }
 
-int finish_run(session_t *s, err_t *e)
+int finish_run(session_t *s, const finish_config_t *f, err_t *e)
 {
     tune_info_t tune = {0};
-    const options_t *o = &s->opt;
-    if (o->tune_threshold[0] && tune_thresholds(s, o->tune_threshold, o->per_category, &tune, e))
+    const session_config_t *o = &s->cfg;
+    if (f->tune_threshold[0] && tune_thresholds(s, f->tune_threshold, f->per_category, &tune, e))
         return -1;
-    if ((o->epochs > 0 || tune.tuned) && session_save(s, e))
+    if ((o->train.epochs > 0 || tune.tuned) && session_save(s, e))
         return -1;
-    if (o->epochs > 0)
+    if (o->train.epochs > 0)
         fprintf(stderr, "Model saved to %s\n", o->save_model);
     scored_t test = {0};
     session_score(s, &s->data.test, &test);
     print_report(stdout, s, &test, &tune);
     int rc = 0;
-    if (o->predictions[0] && write_predictions(o->predictions, s, &test, e))
+    if (f->predictions[0] && write_predictions(f->predictions, s, &test, e))
         rc = -1;
     if (!rc && mkdir_p(o->output_dir, e))
         rc = -1;

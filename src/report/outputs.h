@@ -18,9 +18,16 @@ int write_history_plot(session_t *s, err_t *e);
 /* confusion_matrix.png and risk_coverage.png for scored images at s->meta.tau. */
 int write_score_plots(session_t *s, const scored_t *sc, const char *what, err_t *e);
 
-/* After the training epochs of a batch run: tune (when asked), save,
- * score the test set, print the report on stdout, write --predictions and
- * the plots. 0, or -1 with e set. */
-int finish_run(session_t *s, err_t *e);
+/* What the end of a run does besides scoring the test set. */
+typedef struct {
+    char tune_threshold[64]; /* the rule tau is tuned by (tune_thresholds()), "" = none */
+    int per_category;        /* one tau per category */
+    char predictions[1024];  /* a CSV row per test image goes here, "" = none */
+} finish_config_t;
+
+/* After the training epochs of a batch run: tune (when f says), save,
+ * score the test set, print the report on stdout, write the predictions
+ * and the plots. 0, or -1 with e set. */
+int finish_run(session_t *s, const finish_config_t *f, err_t *e);
 
 #endif

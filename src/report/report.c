@@ -171,7 +171,7 @@ void print_report(FILE *fp, const session_t *s, const scored_t *t, const tune_in
     static const char *const tta[] = {"none", "mirror (2 views)",
                                       "mirror and 1-pixel shifts (6 views)"};
     fprintf(fp, "Model: Stage 1 '%s' and %d judges after %d epochs; test-time augmentation: "
-                "%s\n", s->meta.arch, k, s->meta.epoch, tta[s->opt.tta]);
+                "%s\n", s->meta.arch, k, s->meta.epoch, tta[s->cfg.train.tta]);
     print_thresholds(fp, s, tune);
     fprintf(fp, "Test loss: Stage 1 %.4f, judges %.4f\n\n", t->s1_loss, t->j_loss);
     print_selective(fp, &ms, tune);
@@ -220,7 +220,7 @@ int write_predictions(const char *path, const session_t *s, const scored_t *t, e
 
 void print_recipe(FILE *fp, const session_t *s)
 {
-    const options_t *o = &s->opt;
+    const train_config_t *o = &s->cfg.train;
     fprintf(fp, "Recipe %s: batch %d, lr %g (warm-up %g epochs from %g, then %s), momentum "
                 "%g%s, weight decay %g, label smoothing %g, BN-bias lr x%g, lookahead %s; "
                 "augmentation %s (translate %d %s, flips %s); test-time augmentation %d\n",

@@ -79,11 +79,11 @@ static void meta_fresh(session_t *s)
 {
     model_meta_t *m = &s->meta;
     const dataset_t *d = &s->data.train;
-    snprintf(m->arch, sizeof m->arch, "%s", s->opt.arch);
+    snprintf(m->arch, sizeof m->arch, "%s", s->cfg.train.arch);
     m->k = d->k;
     for (int c = 0; c < m->k; c++) {
         snprintf(m->class_names[c], MODEL_NAME_LEN, "%s", d->class_names[c]);
-        m->tau[c] = s->opt.threshold;
+        m->tau[c] = s->cfg.train.threshold;
         m->trainable[c] = 1;
     }
     snprintf(m->dataset, sizeof m->dataset, "%s", s->data.name);
@@ -91,7 +91,7 @@ static void meta_fresh(session_t *s)
     dataset_channel_stats(d, m->mean, m->std);
     for (int i = 0; i < 3; i++) /* a constant channel must not divide by 0 */
         m->std[i] = m->std[i] > 1e-3f ? m->std[i] : 1.0f;
-    rng_seed(&m->rng, s->opt.seed ^ 0x5eed5eed5eedULL);
+    rng_seed(&m->rng, s->cfg.train.seed ^ 0x5eed5eed5eedULL);
 }
 
 static int check_classes(const session_t *s, const char *dir, err_t *e)
@@ -108,21 +108,19 @@ static int check_classes(const session_t *s, const char *dir, err_t *e)
     return 0;
 }
 
-/* The model to start from: --load_model, or with --stage2_only the model
- * at --save_model. "" when training from scratch; NULL with e set when
- * --stage2_only has nothing to start from. */
-static const char *start_dir(const options_t *o, err_t *e)
+const char *session_start_dir(const char *load_model, const char *save_model, int stage2_only,
+                              err_t *e)
 {
-    if (o->load_model[0])
-        return o->load_model;
-    if (!o->stage2_only)
+    if (load_model[0])
+        return load_model;
+    if (!stage2_only)
         return "";
     char ini[2100];
-    snprintf(ini, sizeof ini, "%s/model.ini", o->save_model);
+    snprintf(ini, sizeof ini, "%s/model.ini", save_model);
     if (access(ini, F_OK) == 0)
-        return o->save_model;
+        return save_model;
     err_set(e, "--stage2_only trains the judges of a trained model, but there is none at "
-               "'%s' (give --load_model DIR, or train both stages first)", o->save_model);
+               "'%s' (give --load_model DIR, or train both stages first)", save_model);
     return NULL;
 }
 
@@ -133,9 +131,10 @@ static int init_whitening(session_t *s, err_t *e)
     if (!net_find_param(s->model->stage1, "stage1.whiten.weight"))
         return 0;
     const dataset_t *d = &s->data.train;
+    const net_t *net = s->model->stage1;
     int n = d->n < 5000 ? d->n : 5000;
     int *idx = xmalloc(sizeof(int) * (n ? n : 1)), *labels = xmalloc(sizeof(int) * (n ? n : 1));
-    float *images = afloat((size_t)(n ? n : 1) * 3 * 32 * 32);
+    float *images = afloat((size_t)(n ? n : 1) * net->in_c * net->in_h * net->in_w);
     for (int i = 0; i < n; i++)
         idx[i] = i;
     dataset_make_batch(d, idx, n, s->meta.mean, s->meta.std, 0, NULL, images, labels);
@@ -149,33 +148,34 @@ static int init_whitening(session_t *s, err_t *e)
 static int setup_model(session_t *s, const char *dir, err_t *e)
 {
     int max_batch = EVAL_BATCH;
-    if (s->opt.batch_size > max_batch)
-        max_batch = s->opt.batch_size;
-    if (s->opt.judge_batch_size > max_batch)
-        max_batch = s->opt.judge_batch_size;
+    if (s->cfg.train.batch_size > max_batch)
+        max_batch = s->cfg.train.batch_size;
+    if (s->cfg.train.judge_batch_size > max_batch)
+        max_batch = s->cfg.train.judge_batch_size;
     if (*dir && check_classes(s, dir, e))
         return -1;
     if (!*dir)
         meta_fresh(s);
-    s->model = model_new(s->be, s->meta.arch, s->meta.k, max_batch, e);
+    const dataset_t *d = &s->data.train; /* the image shape, for every buffer after */
+    s->model = model_new(s->be, s->meta.arch, s->meta.k, d->c, d->h, d->w, max_batch, e);
     if (!s->model)
         return -1;
-    net_set_norm_lr_scale(s->model->stage1, (float)s->opt.bn_bias_lr_scale);
+    net_set_norm_lr_scale(s->model->stage1, (float)s->cfg.train.bn_bias_lr_scale);
     if (*dir)
         return model_load_weights(dir, s->model, &s->meta, e);
-    model_init(s->model, s->opt.seed);
+    model_init(s->model, s->cfg.train.seed);
     return init_whitening(s, e);
 }
 
 static void apply_options(session_t *s)
 {
     model_meta_t *m = &s->meta;
-    if (s->opt.threshold_given || !s->opt.load_model[0])
+    if (s->cfg.train.threshold_given || !s->cfg.load_model[0])
         for (int c = 0; c < m->k; c++)
-            m->tau[c] = s->opt.threshold;
-    if (s->opt.threshold_given)
+            m->tau[c] = s->cfg.train.threshold;
+    if (s->cfg.train.threshold_given)
         snprintf(m->tuned_by, sizeof m->tuned_by, "threshold");
-    s->stage1_frozen = s->opt.stage2_only;
+    s->stage1_frozen = s->cfg.train.stage2_only;
 }
 
 static int open_history(session_t *s, err_t *e);
@@ -183,43 +183,44 @@ static int open_history(session_t *s, err_t *e);
 static void alloc_scratch(session_t *s)
 {
     size_t b = (size_t)s->model->stage1->max_batch;
-    s->gather_x = afloat(b * 3 * 32 * 32);
+    s->gather_x = afloat(b * s->tr.img_floats);
     s->gather_probs = afloat(b * s->meta.k);
     s->gather_right = xcalloc(b, sizeof(int));
     s->gather_scores = afloat(b);
 }
 
-int session_open(session_t *s, const options_t *o, err_t *e)
+int session_open(session_t *s, const session_config_t *o, err_t *e)
 {
     memset(s, 0, sizeof *s);
-    s->opt = *o;
-    const char *dir = start_dir(o, e);
+    s->cfg = *o;
+    const char *dir = session_start_dir(o->load_model, o->save_model, o->train.stage2_only, e);
     if (!dir)
         return -1;
     if (*dir && model_load_meta(dir, &s->meta, e))
         return -1;
-    options_apply_recipe(&s->opt, *dir ? s->meta.arch : o->arch);
-    uint64_t seed = *dir ? s->meta.split_seed : o->seed;
-    double holdout = *dir ? s->meta.judge_holdout : o->judge_holdout;
+    uint64_t seed = *dir ? s->meta.split_seed : o->data.split_seed;
+    double holdout = *dir ? s->meta.judge_holdout : o->data.judge_holdout;
     if (!*dir) {
         s->meta.split_seed = seed;
         s->meta.judge_holdout = holdout;
     }
-    if (run_data_load(o, seed, holdout, &s->data, e))
+    s->cfg.data.split_seed = seed;
+    s->cfg.data.judge_holdout = holdout;
+    if (run_data_load(&s->cfg.data, &s->data, e))
         return -1;
     s->be = backend_open(o->device, o->threads, e);
     if (!s->be || setup_model(s, dir, e))
         return -1;
     /* the model's own seed, so a resumed run draws the masks it would have */
     s->model->stage1->dropout_seed = s->meta.split_seed ^ 0xd20f0a75ULL;
-    if (parse_categories(o->stage2_categories, s->meta.class_names, s->meta.k,
+    if (parse_categories(o->train.stage2_categories, s->meta.class_names, s->meta.k,
                          s->meta.trainable, e))
         return -2;
     apply_options(s);
-    trainer_init(&s->tr, &s->opt, s->model, s->meta.mean, s->meta.std);
+    trainer_init(&s->tr, &s->cfg.train, s->model, s->meta.mean, s->meta.std);
     alloc_scratch(s);
     s->start_epoch = s->meta.epoch;
-    s->run_epochs = s->opt.epochs;
+    s->run_epochs = s->cfg.train.epochs;
     return open_history(s, e);
 }
 
@@ -250,7 +251,7 @@ void session_close(session_t *s)
 
 int session_save(session_t *s, err_t *e)
 {
-    return model_save(s->opt.save_model, s->model, &s->meta, e);
+    return model_save(s->cfg.save_model, s->model, &s->meta, e);
 }
 
 /* ---- history.csv -------------------------------------------------------- */
@@ -266,7 +267,7 @@ static const char *const cat_cols[] = {"stage1_val_accuracy", "judge_loss", "jud
 
 static int open_history(session_t *s, err_t *e)
 {
-    if (mkdir_p(s->opt.output_dir, e))
+    if (mkdir_p(s->cfg.output_dir, e))
         return -1;
     int k = s->meta.k, n = NBASE + NCAT * k;
     char **cols = xcalloc(n, sizeof *cols);
@@ -278,7 +279,7 @@ static int open_history(session_t *s, err_t *e)
             snprintf(buf, sizeof buf, "%s_%s", cat_cols[j], s->meta.class_names[c]);
             cols[NBASE + c * NCAT + j] = xstrdup(buf);
         }
-    int rc = history_open(&s->hist, s->opt.output_dir, (const char *const *)cols, n,
+    int rc = history_open(&s->hist, s->cfg.output_dir, (const char *const *)cols, n,
                           s->start_epoch > 0, e);
     for (int i = 0; i < n; i++)
         free(cols[i]);

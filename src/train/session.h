@@ -20,8 +20,20 @@
 #include "train/lookahead.h"
 #include "model/model.h"
 #include "model/model_io.h"
-#include "settings/options.h"
 #include "train/train.h"
+
+/* What a session needs: the data, the recipe, the device and where the
+ * model comes from and goes. The front ends fill it from the settings. */
+typedef struct {
+    data_config_t data;      /* split_seed and judge_holdout: a loaded model's
+                                own replace these */
+    train_config_t train;
+    char device[8];          /* "auto", "cpu" or "gpu" */
+    int threads;             /* 0 = all cores */
+    char load_model[1024];   /* the model to start from, "" = none */
+    char save_model[1024];   /* where the model is saved after each epoch */
+    char output_dir[1024];   /* history.csv (and the report's files) */
+} session_config_t;
 
 typedef enum { PHASE_STAGE1, PHASE_POOL, PHASE_JUDGES, PHASE_VAL, PHASE_IDLE } phase_t;
 
@@ -57,7 +69,7 @@ typedef struct {
 void scored_free(scored_t *s);
 
 typedef struct {
-    options_t opt;
+    session_config_t cfg;       /* as given; cfg.data holds the splits used */
     run_data_t data;
     backend_t *be;
     model_t *model;
@@ -81,11 +93,11 @@ typedef struct {
     double val_s1_sum, val_j_sum;
     long val_j_correct;
     int just_finished;          /* the last step completed an epoch */
-    lookahead_t la;             /* Stage 1's lookahead (opt.lookahead), from the
+    lookahead_t la;             /* Stage 1's lookahead (cfg.train.lookahead), from the
                                    run's first Stage 1 step to its last */
     /* the judge pool: augmented judge-split images labelled by Stage 1 */
     int pool_n;
-    float *pool_x;              /* (pool_n, 3, 32, 32) */
+    float *pool_x;              /* (pool_n, image) */
     float *pool_probs;          /* (pool_n, k) */
     int *pool_pred, *pool_right;
     int *plan;                  /* (nplan, 3): category, first index into plan_idx, count */
@@ -96,9 +108,16 @@ typedef struct {
     float *gather_scores;
 } session_t;
 
+/* The model a session starts from: load_model, or with stage2_only the
+ * model at save_model; "" when it trains a fresh one. NULL with e set when
+ * stage2_only has nothing to start from. (A front end reads that model's
+ * architecture to choose the recipe before it fills the train config.) */
+const char *session_start_dir(const char *load_model, const char *save_model, int stage2_only,
+                              err_t *e);
+
 /* Returns 0, -1 for a runtime error (exit 1) or -2 for a usage error such
  * as an unknown category (exit 2); e says what. */
-int session_open(session_t *s, const options_t *o, err_t *e);
+int session_open(session_t *s, const session_config_t *o, err_t *e);
 void session_close(session_t *s);
 
 /* Runs one step. Returns 1 while there is more to do, 0 when the run's

@@ -5,14 +5,12 @@
 
 #include "train/session.h"
 
-#define IMG_FLOATS (3 * 32 * 32)
-
 /* Learning-rate factor at `progress` epochs into this run (0..run_epochs):
  * linear warm-up from warmup_from (fresh models only), then the configured
  * decay. */
 static double schedule(const session_t *s, double progress)
 {
-    const options_t *o = &s->opt;
+    const train_config_t *o = &s->cfg.train;
     double total = s->run_epochs > 0 ? s->run_epochs : 1;
     double warm = s->start_epoch == 0 ? fmin(o->warmup_epochs, total) : 0.0;
     if (progress < warm)
@@ -28,7 +26,7 @@ static double schedule(const session_t *s, double progress)
 static int batch_steps(int n, int bs) { return (n + bs - 1) / bs; }
 
 /* The judge pool holds judge_passes augmented views of the judge split. */
-static int pool_size(const session_t *s) { return s->data.judge.n * s->opt.judge_passes; }
+static int pool_size(const session_t *s) { return s->data.judge.n * s->cfg.train.judge_passes; }
 
 static void set_phase(session_t *s, phase_t ph, int steps)
 {
@@ -50,7 +48,7 @@ static void shuffled_order(session_t *s, int n)
  * holds several views of each image per epoch). NULL when off. */
 static const augment_t *augmentation(const session_t *s, int for_pool, augment_t *aug)
 {
-    const options_t *o = &s->opt;
+    const train_config_t *o = &s->cfg.train;
     if (!o->augment)
         return NULL;
     aug->pad = o->crop_pad;
@@ -68,9 +66,9 @@ static const augment_t *augmentation(const session_t *s, int for_pool, augment_t
  * Stage 1 is frozen partway. */
 static void lookahead_begin(session_t *s)
 {
-    if (!s->opt.lookahead || s->la.slow)
+    if (!s->cfg.train.lookahead || s->la.slow)
         return;
-    long per_epoch = batch_steps(s->data.train.n, s->opt.batch_size);
+    long per_epoch = batch_steps(s->data.train.n, s->cfg.train.batch_size);
     lookahead_init(&s->la, s->model->stage1, per_epoch * s->run_epochs);
 }
 
@@ -98,14 +96,14 @@ static void begin_epoch(session_t *s)
     s->t0 = now_seconds();
     s->epoch_open = 1;
     double progress = s->meta.epoch - s->start_epoch;
-    s->live.judge_lr = s->opt.judge_lr * schedule(s, progress + 0.5);
+    s->live.judge_lr = s->cfg.train.judge_lr * schedule(s, progress + 0.5);
     if (s->stage1_frozen) {
         lookahead_end(s);
         set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
     } else {
         lookahead_begin(s);
         shuffled_order(s, s->data.train.n);
-        set_phase(s, PHASE_STAGE1, batch_steps(s->data.train.n, s->opt.batch_size));
+        set_phase(s, PHASE_STAGE1, batch_steps(s->data.train.n, s->cfg.train.batch_size));
     }
 }
 
@@ -117,14 +115,14 @@ static void update_clock(session_t *s, long images)
 
 static void step_stage1(session_t *s)
 {
-    int n = s->data.train.n, bs = s->opt.batch_size, i = s->live.step;
+    int n = s->data.train.n, bs = s->cfg.train.batch_size, i = s->live.step;
     int b = (i + 1) * bs <= n ? bs : n - i * bs;
     rng_t *rng = &s->meta.rng;
     augment_t aug;
     trainer_load(&s->tr, &s->data.train, s->order + (size_t)i * bs, b,
                  augmentation(s, 0, &aug), rng);
     double progress = s->meta.epoch - s->start_epoch + (double)i / s->live.steps;
-    s->live.lr = s->opt.lr * schedule(s, progress);
+    s->live.lr = s->cfg.train.lr * schedule(s, progress);
     stage1_step(&s->tr, b, (float)s->live.lr, (uint64_t)s->meta.step);
     lookahead_step(&s->la, s->model->stage1);
     s->meta.step++;
@@ -146,7 +144,7 @@ static void pool_alloc(session_t *s)
     afree(s->pool_x);
     afree(s->pool_probs);
     s->pool_n = n;
-    s->pool_x = afloat((size_t)(n ? n : 1) * IMG_FLOATS);
+    s->pool_x = afloat((size_t)(n ? n : 1) * s->tr.img_floats);
     s->pool_probs = afloat((size_t)(n ? n : 1) * k);
     s->pool_pred = xrealloc(s->pool_pred, sizeof(int) * (n ? n : 1));
     s->pool_right = xrealloc(s->pool_right, sizeof(int) * (n ? n : 1));
@@ -167,7 +165,7 @@ static int argmax_row(const float *p, int k)
  * trainable categories, in a shuffled order. */
 static void make_plan(session_t *s)
 {
-    int k = s->meta.k, jb = s->opt.judge_batch_size, used = 0;
+    int k = s->meta.k, jb = s->cfg.train.judge_batch_size, used = 0;
     s->nplan = 0;
     for (int c = 0; c < k; c++) {
         if (!s->meta.trainable[c])
@@ -200,7 +198,7 @@ static void step_pool(session_t *s)
         s->order = xrealloc(s->order, sizeof(int) * (s->pool_n ? s->pool_n : 1));
         for (int i = 0; i < s->pool_n; i++)
             s->order[i] = i % n;
-        for (int pass = 0; pass < s->opt.judge_passes; pass++)
+        for (int pass = 0; pass < s->cfg.train.judge_passes; pass++)
             rng_shuffle(&s->meta.rng, s->order + (size_t)pass * n, n);
     }
     int k = s->meta.k, mb = s->tr.max_batch, start = s->live.step * mb;
@@ -209,8 +207,8 @@ static void step_pool(session_t *s)
     trainer_load(&s->tr, &s->data.judge, s->order + start, b, augmentation(s, 1, &aug),
                  &s->meta.rng);
     stage1_infer(&s->tr, b, 0);
-    memcpy(s->pool_x + (size_t)start * IMG_FLOATS, s->tr.xhost,
-           sizeof(float) * IMG_FLOATS * b);
+    memcpy(s->pool_x + (size_t)start * s->tr.img_floats, s->tr.xhost,
+           sizeof(float) * s->tr.img_floats * b);
     memcpy(s->pool_probs + (size_t)start * k, s->tr.probs_host, sizeof(float) * k * b);
     for (int i = 0; i < b; i++) {
         int p = argmax_row(s->tr.probs_host + (size_t)i * k, k);
@@ -228,8 +226,9 @@ static void gather_pool(session_t *s, const int *idx, int b)
 {
     int k = s->meta.k;
     for (int i = 0; i < b; i++) {
-        memcpy(s->gather_x + (size_t)i * IMG_FLOATS, s->pool_x + (size_t)idx[i] * IMG_FLOATS,
-               sizeof(float) * IMG_FLOATS);
+        size_t img = s->tr.img_floats;
+        memcpy(s->gather_x + (size_t)i * img, s->pool_x + (size_t)idx[i] * img,
+               sizeof(float) * img);
         memcpy(s->gather_probs + (size_t)i * k, s->pool_probs + (size_t)idx[i] * k,
                sizeof(float) * k);
         s->gather_right[i] = s->pool_right[idx[i]];

@@ -5,8 +5,6 @@
 
 #include "train/session.h"
 
-#define IMG_FLOATS (3 * 32 * 32)
-
 void scored_alloc(scored_t *sc, int n, int k)
 {
     scored_free(sc);
@@ -30,8 +28,8 @@ static double judge_rows(session_t *s, int c, int b, scored_t *sc, int start, in
         return 0;
     for (int j = 0; j < m; j++) {
         int i = rows[j];
-        memcpy(s->gather_x + (size_t)j * IMG_FLOATS, s->tr.xhost + (size_t)i * IMG_FLOATS,
-               sizeof(float) * IMG_FLOATS);
+        size_t img = s->tr.img_floats;
+        memcpy(s->gather_x + (size_t)j * img, s->tr.xhost + (size_t)i * img, sizeof(float) * img);
         memcpy(s->gather_probs + (size_t)j * k, s->tr.probs_host + (size_t)i * k,
                sizeof(float) * k);
         s->gather_right[j] = sc->p[start + i] == sc->y[start + i];
@@ -51,7 +49,7 @@ void session_score_batch(session_t *s, const dataset_t *d, int start, int b, sco
         idx[i] = start + i;
     trainer_load(&s->tr, d, idx, b, NULL, NULL);
     free(idx);
-    *s1_loss += stage1_infer(&s->tr, b, s->opt.tta);
+    *s1_loss += stage1_infer(&s->tr, b, s->cfg.train.tta);
     for (int i = 0; i < b; i++) {
         const float *pr = s->tr.probs_host + (size_t)i * k;
         int p = 0;

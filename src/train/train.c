@@ -5,23 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IMG_FLOATS (3 * 32 * 32)
-
-void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const float *mean,
+void trainer_init(trainer_t *t, const train_config_t *cfg, model_t *model, const float *mean,
                   const float *std)
 {
     memset(t, 0, sizeof *t);
-    t->opt = opt;
+    t->cfg = cfg;
     t->be = model->be;
     t->model = model;
     t->mean = mean;
     t->std = std;
     t->max_batch = model->stage1->max_batch;
     t->k = model->k;
+    const net_t *s1 = model->stage1;
+    t->img_floats = (size_t)s1->in_c * s1->in_h * s1->in_w;
     backend_t *be = t->be;
     size_t b = (size_t)t->max_batch;
-    t->x = be->alloc(be, b * IMG_FLOATS);
-    t->xhost = afloat(b * IMG_FLOATS);
+    t->x = be->alloc(be, b * t->img_floats);
+    t->xhost = afloat(b * t->img_floats);
     t->labels = be->alloc_i32(be, b);
     t->labels_host = xcalloc(b, sizeof(int32_t));
     t->stats = be->alloc(be, TRAINER_STATS * 2);
@@ -33,7 +33,7 @@ void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const floa
     t->jprobs_host = afloat(b * 2);
     t->jlabels = be->alloc_i32(be, b);
     t->jlabels_host = xcalloc(b, sizeof(int32_t));
-    t->view_host = afloat(b * IMG_FLOATS);
+    t->view_host = afloat(b * t->img_floats);
     t->logits = be->alloc(be, b * t->k);
 }
 
@@ -79,13 +79,13 @@ void trainer_load(trainer_t *t, const dataset_t *d, const int *idx, int b,
     dataset_make_batch_aug(d, idx, b, t->mean, t->std, aug, rng, t->xhost, lab);
     for (int i = 0; i < b; i++)
         t->labels_host[i] = lab[i];
-    t->be->upload(t->be, t->x, t->xhost, (size_t)b * IMG_FLOATS);
+    t->be->upload(t->be, t->x, t->xhost, (size_t)b * t->img_floats);
     t->be->upload_i32(t->be, t->labels, t->labels_host, (size_t)b);
 }
 
 void stage1_step(trainer_t *t, int b, float lr, uint64_t step)
 {
-    const options_t *o = t->opt;
+    const train_config_t *o = t->cfg;
     net_t *net = t->model->stage1;
     const float *logits = net_forward(net, t->x, b, 1, step);
     t->be->softmax_xent(t->be, b, t->k, logits, t->labels, (float)o->label_smoothing, t->probs,
@@ -104,7 +104,7 @@ static void add_view_logits(trainer_t *t, int b, int dx, int dy, int flip, float
         tta_view(t->xhost, t->view_host, b, dx, dy, flip);
         src = t->view_host;
     }
-    be->upload(be, t->x, src, (size_t)b * IMG_FLOATS);
+    be->upload(be, t->x, src, (size_t)b * t->img_floats);
     const float *logits = net_forward(t->model->stage1, t->x, b, 0, 0);
     be->axpby(be, (size_t)b * t->k, w, logits, first ? 0.0f : 1.0f, t->logits);
 }
@@ -126,7 +126,7 @@ static const float *tta_logits(trainer_t *t, int b, int level)
             add_view_logits(t, b, views[v].dx, views[v].dy, views[v].flip, w, first);
         first &= !(w > 0);
     }
-    t->be->upload(t->be, t->x, t->xhost, (size_t)b * IMG_FLOATS); /* the batch as loaded */
+    t->be->upload(t->be, t->x, t->xhost, (size_t)b * t->img_floats); /* the batch as loaded */
     return t->logits;
 }
 
@@ -135,7 +135,7 @@ double stage1_infer(trainer_t *t, int b, int tta)
     const float *logits = tta > 0 ? tta_logits(t, b, tta)
                                   : net_forward(t->model->stage1, t->x, b, 0, 0);
     trainer_stats_reset(t, STATS_BATCH);
-    t->be->softmax_xent(t->be, b, t->k, logits, t->labels, (float)t->opt->label_smoothing,
+    t->be->softmax_xent(t->be, b, t->k, logits, t->labels, (float)t->cfg->label_smoothing,
                         t->probs, NULL, t->stats + 2 * STATS_BATCH);
     t->be->download(t->be, t->probs_host, t->probs, (size_t)b * t->k);
     double loss;
@@ -164,11 +164,11 @@ double judge_step(trainer_t *t, int c, const float *images, const float *probs,
                   const int *right, int b, float lr, int train, float *scores,
                   int *correct)
 {
-    const options_t *o = t->opt;
+    const train_config_t *o = t->cfg;
     backend_t *be = t->be;
     model_use_judge(t->model, c);
     net_t *net = t->model->judge;
-    be->upload(be, t->x, images, (size_t)b * IMG_FLOATS);
+    be->upload(be, t->x, images, (size_t)b * t->img_floats);
     judge_features(probs, b, t->k, t->side_host);
     be->upload(be, t->side, t->side_host, (size_t)b * JUDGE_SIDE(t->k));
     for (int i = 0; i < b; i++)

@@ -13,16 +13,52 @@
 #include "engine/backend.h"
 #include "data/dataset.h"
 #include "model/model.h"
-#include "settings/options.h"
+
+/* The recipe of a run: every training value the session and the trainer
+ * read. The front ends fill it from the settings (recipe applied). */
+typedef struct {
+    char arch[32];           /* Stage 1 of a fresh model: "basic", "air" */
+    char recipe[8];          /* the recipe that chose these values ("keras", "air") */
+    uint64_t seed;           /* a fresh model's weights, the run's random stream */
+    int epochs;              /* epochs of this run, 0 = evaluate only */
+    int batch_size;          /* Stage 1 */
+    double lr;               /* Stage 1's peak learning rate */
+    double momentum;
+    int nesterov;
+    double weight_decay;
+    double label_smoothing;
+    double warmup_epochs;    /* linear warm-up (fresh models only) ... */
+    double warmup_from;      /* ... from this learning-rate factor */
+    char lr_schedule[16];    /* then "constant", "linear" (to 0) or "cosine" */
+    double bn_bias_lr_scale; /* learning-rate multiplier of batch-norm parameters */
+    int lookahead;           /* airbench's lookahead average of Stage 1's weights */
+    int tta;                 /* test-time augmentation: 0 none, 1 flip, 2 flip + shifts */
+    /* augmentation of Stage 1's training images and of the judge pool */
+    int augment;             /* 0: none */
+    int crop_pad;            /* translation of up to this many pixels */
+    char crop_fill[8];       /* "zero" or "reflect" */
+    char flip[16];           /* "random", "alternate" or "none" */
+    /* Stage 2 */
+    int stage2_only;         /* Stage 1 frozen */
+    char stage2_categories[1024]; /* the judges that train, "" = all */
+    double threshold;        /* tau of a fresh model, and of a loaded one ... */
+    int threshold_given;     /* ... when this is set */
+    int judge_batch_size;
+    int judge_passes;        /* augmented views of the judge split per epoch */
+    double judge_lr;
+    double judge_momentum;   /* Nesterov */
+    double judge_weight_decay;
+} train_config_t;
 
 typedef struct {
-    const options_t *opt;
+    const train_config_t *cfg;
     backend_t *be;
     model_t *model;
     const float *mean, *std;  /* input normalisation (3 each) */
     int max_batch, k;
-    float *x;              /* (max_batch, 3, 32, 32) backend memory */
-    float *xhost;          /* (max_batch, 3, 32, 32) */
+    size_t img_floats;     /* one input image: the nets' in_c x in_h x in_w */
+    float *x;              /* (max_batch, image) backend memory */
+    float *xhost;          /* (max_batch, image) */
     int32_t *labels;       /* (max_batch) backend memory */
     int32_t *labels_host;  /* (max_batch): the same */
     float *probs;          /* (max_batch, k) backend memory */
@@ -35,12 +71,12 @@ typedef struct {
     int32_t *jlabels_host; /* (max_batch): the same */
     float *stats;          /* (TRAINER_STATS, 2) backend memory: loss sums and
                               hits accumulated by softmax_xent (see below) */
-    float *view_host;      /* (max_batch, 3, 32, 32): a test-time view of xhost */
+    float *view_host;      /* (max_batch, image): a test-time view of xhost */
     float *logits;         /* (max_batch, k) backend memory: test-time views'
                               mean logits */
 } trainer_t;
 
-void trainer_init(trainer_t *t, const options_t *opt, model_t *model, const float *mean,
+void trainer_init(trainer_t *t, const train_config_t *cfg, model_t *model, const float *mean,
                   const float *std);
 void trainer_free(trainer_t *t);
 
@@ -75,7 +111,7 @@ double stage1_infer(trainer_t *t, int b, int tta);
  * out (b, JUDGE_SIDE(k)). */
 void judge_features(const float *probs, int b, int k, float *out);
 
-/* Judge c on rows of images (host, (b, 3, 32, 32)) with Stage 1
+/* Judge c on rows of images (host, (b, image)) with Stage 1
  * probabilities probs (host, (b, k)) and right[i] = Stage 1 was right.
  * Training: one SGD step; returns the summed loss, adds hits to *correct
  * (judge says right iff score >= 0.5). scores (b) may be NULL. */

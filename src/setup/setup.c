@@ -1,0 +1,98 @@
+/* setup.c - each layer's config from the settings. */
+#include "setup/setup.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "model/model_io.h"
+
+#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+
+void setup_data_config(const options_t *o, data_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    COPY(c->dataset, o->dataset);
+    COPY(c->data_dir, o->data_dir);
+    c->cifar100_coarse = !strcmp(o->cifar100_labels, "coarse");
+    c->light_mode = o->light_mode;
+    c->val_fraction = o->val_fraction;
+    c->val_light = o->val_light;
+    c->synth_train = o->synth_train;
+    c->synth_test = o->synth_test;
+    c->folder_seed = o->seed;
+    c->split_seed = o->seed;
+    c->judge_holdout = o->judge_holdout;
+}
+
+void setup_train_config(const options_t *o, train_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    COPY(c->arch, o->arch);
+    COPY(c->recipe, o->recipe);
+    c->seed = o->seed;
+    c->epochs = o->epochs;
+    c->batch_size = o->batch_size;
+    c->lr = o->lr;
+    c->momentum = o->momentum;
+    c->nesterov = o->nesterov;
+    c->weight_decay = o->weight_decay;
+    c->label_smoothing = o->label_smoothing;
+    c->warmup_epochs = o->warmup_epochs;
+    c->warmup_from = o->warmup_from;
+    COPY(c->lr_schedule, o->lr_schedule);
+    c->bn_bias_lr_scale = o->bn_bias_lr_scale;
+    c->lookahead = o->lookahead;
+    c->tta = o->tta;
+    c->augment = o->augment;
+    c->crop_pad = o->crop_pad;
+    COPY(c->crop_fill, o->crop_fill);
+    COPY(c->flip, o->flip);
+    c->stage2_only = o->stage2_only;
+    COPY(c->stage2_categories, o->stage2_categories);
+    c->threshold = o->threshold;
+    c->threshold_given = o->threshold_given;
+    c->judge_batch_size = o->judge_batch_size;
+    c->judge_passes = o->judge_passes;
+    c->judge_lr = o->judge_lr;
+    c->judge_momentum = o->judge_momentum;
+    c->judge_weight_decay = o->judge_weight_decay;
+}
+
+void setup_finish_config(const options_t *o, finish_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    COPY(c->tune_threshold, o->tune_threshold);
+    c->per_category = o->per_category;
+    COPY(c->predictions, o->predictions);
+}
+
+int setup_session_config(const options_t *o, session_config_t *c, err_t *e)
+{
+    memset(c, 0, sizeof *c);
+    const char *dir = session_start_dir(o->load_model, o->save_model, o->stage2_only, e);
+    if (!dir)
+        return -1;
+    model_meta_t meta = {0};
+    if (*dir && model_load_meta(dir, &meta, e))
+        return -1;
+    options_t r = *o;
+    options_apply_recipe(&r, *dir ? meta.arch : o->arch);
+    setup_data_config(&r, &c->data);
+    setup_train_config(&r, &c->train);
+    COPY(c->device, r.device);
+    c->threads = r.threads;
+    COPY(c->load_model, r.load_model);
+    COPY(c->save_model, r.save_model);
+    COPY(c->output_dir, r.output_dir);
+    return 0;
+}
+
+int setup_session_open(session_t *s, const options_t *o, err_t *e)
+{
+    session_config_t c;
+    if (setup_session_config(o, &c, e)) {
+        memset(s, 0, sizeof *s);
+        return -1;
+    }
+    return session_open(s, &c, e);
+}
