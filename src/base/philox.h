@@ -68,4 +68,17 @@ PHILOX_FN float philox_dropout(uint64_t seed, uint64_t stream, uint64_t i, float
     return philox_uniform(seed, stream, i) < keep ? 1.0f / keep : 0.0f;
 }
 
+/* Elements 4 block .. 4 block + 3 of the same mask from one generator call:
+ * out[j] == philox_dropout(seed, stream, 4 block + j, p), four times cheaper. */
+PHILOX_FN void philox_dropout4(uint64_t seed, uint64_t stream, uint64_t block, float p,
+                               float out[4])
+{
+    philox4_t c = {{(uint32_t)block, (uint32_t)(block >> 32), (uint32_t)stream,
+                    (uint32_t)(stream >> 32)}};
+    philox4_t r = philox4x32_10(c, (uint32_t)seed, (uint32_t)(seed >> 32));
+    float keep = 1.0f - p, scale = 1.0f / keep;
+    for (int j = 0; j < 4; j++)
+        out[j] = (float)(r.v[j] >> 8) * (1.0f / 16777216.0f) < keep ? scale : 0.0f;
+}
+
 #endif

@@ -3,7 +3,7 @@
  * Convolutions run on oneDNN (cpu/conv.c), linear layers on oneDNN's SGEMM
  * (cpu/linear.c), batch norm, activations, pooling and the SGD step on
  * this backend's own OpenMP kernels (cpu/ops.c). The rest (memory, copies,
- * the loss, axpby, dropout masks) is the reference code, named op by op in
+ * the loss, axpby) is the reference code, named op by op in
  * backend_cpu_init(): on host memory it is already as fast as it gets for
  * those. All of it is threaded with be->threads threads on one OpenMP
  * runtime and is deterministic for a given thread count.
@@ -121,7 +121,6 @@ void backend_cpu_init(backend_t *be)
     be->copy = ref_copy;
     be->copy_rows = ref_copy_rows;
     be->axpby = ref_axpby;
-    be->dropout_mask = ref_dropout_mask;
     be->softmax_xent = ref_softmax_xent;
     be->conv2d_forward = cpu_conv2d_forward;
     be->conv2d_backward = cpu_conv2d_backward;

@@ -17,8 +17,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "cpu/vecmath.h"
+#include "base/philox.h"
 #include "cpu/priv.h"
+#include "cpu/vecmath.h"
 
 #define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #define MIN_SPAN 8192    /* element-wise work per thread worth a parallel region */
@@ -153,6 +154,36 @@ static void cpu_mul(backend_t *be, size_t count, const float *x, const float *ma
 static void cpu_scale(backend_t *be, size_t count, float alpha, const float *x, float *y)
 {
     elementwise(be, count, scale_range, x, NULL, y, alpha);
+}
+
+/* ---- dropout masks ------------------------------------------------------- */
+
+typedef struct {
+    float *mask;
+    uint64_t seed, stream;
+    float p;
+} drop_args_t;
+
+/* lo is a multiple of 4 (cpu_parallel aligns spans to 16), so every
+ * thread draws whole Philox blocks, bit for bit the reference's mask */
+static void dropout_range(const void *p, size_t lo, size_t hi)
+{
+    const drop_args_t *a = p;
+    float four[4];
+    size_t i = lo;
+    for (; i + 4 <= hi; i += 4)
+        philox_dropout4(a->seed, a->stream, i / 4, a->p, a->mask + i);
+    if (i < hi) {
+        philox_dropout4(a->seed, a->stream, i / 4, a->p, four);
+        memcpy(a->mask + i, four, (hi - i) * sizeof(float));
+    }
+}
+
+static void cpu_dropout_mask(backend_t *be, size_t count, float p, uint64_t seed,
+                             uint64_t stream, float *mask)
+{
+    drop_args_t a = {mask, seed, stream, p};
+    cpu_parallel(be, count, MIN_SPAN, 16, dropout_range, &a);
 }
 
 /* ---- batch norm (+ GELU) ------------------------------------------------ */
@@ -609,6 +640,7 @@ void cpu_ops_init(backend_t *be)
     be->gelu_backward = cpu_gelu_backward;
     be->mul = cpu_mul;
     be->scale = cpu_scale;
+    be->dropout_mask = cpu_dropout_mask;
     be->bn_forward_train = cpu_bn_forward_train;
     be->bn_forward_infer = cpu_bn_forward_infer;
     be->bn_backward = cpu_bn_backward;

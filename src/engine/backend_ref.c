@@ -504,9 +504,16 @@ void ref_dropout_mask(backend_t *be, size_t count, float p, uint64_t seed, uint6
                       float *mask)
 {
     (void)be;
-    /* mask (count) */
-    for (size_t i = 0; i < count; i++)
-        mask[i] = philox_dropout(seed, stream, i, p);
+    /* mask (count): four elements per generator call, the tail from a
+     * partial block */
+    float four[4];
+    size_t whole = count / 4;
+    for (size_t blk = 0; blk < whole; blk++)
+        philox_dropout4(seed, stream, blk, p, mask + 4 * blk);
+    if (count % 4) {
+        philox_dropout4(seed, stream, whole, p, four);
+        memcpy(mask + 4 * whole, four, (count % 4) * sizeof(float));
+    }
 }
 
 /* ---- batch norm + GELU ------------------------------------------------- */
