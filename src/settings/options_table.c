@@ -7,13 +7,12 @@
 #include "settings/options_table.h"
 
 #include <stddef.h>
+#include "backends/registry.h"
+#include "engine/net.h"
 
 static const char *const dataset_names[] = {"auto", "cifar10", "cifar100", "folder", "synth",
                                              NULL};
 static const char *const label_names[] = {"fine", "coarse", NULL};
-static const char *const device_names[] = {"auto", "cpu", "gpu", NULL};
-/* The architectures the model code knows; add new ones here. */
-static const char *const arch_names[] = {"basic", "air", NULL};
 static const char *const schedule_names[] = {"constant", "linear", "cosine", NULL};
 static const char *const recipe_names[] = {"auto", "keras", "air", NULL};
 static const char *const fill_names[] = {"zero", "reflect", NULL};
@@ -48,9 +47,12 @@ const setting_t settings[] = {
                               "a non-empty NO_COLOR environment variable)")},
     {INT("run", "threads", threads, 0, 1024, "0"), OPT(11, "threads", NULL),
      HELP(H_TRAINING, 15, "N", "worker threads, 0 to 1024; 0 = all cores\n(default %s)")},
-    {CHOICE("run", "device", device, device_names, "auto"), OPT(12, "device", NULL),
-     HELP(H_TRAINING, 14, "NAME", "auto, cpu or gpu (default auto: the GPU when\n"
-                                  "this build has one and a device is present)")},
+    /* the device names are the registry's: it checks them */
+    {TEXT("run", "device", device, "auto"), .check = backend_device_check,
+     OPT(12, "device", NULL),
+     HELP(H_TRAINING, 14, "NAME", "auto, cpu, ref (plain reference loops) or gpu[:N]\n"
+                                  "(default %s: the GPU when this build has one and\n"
+                                  "a device answers)")},
     {U64("run", "seed", seed, "42"), OPT(10, "seed", NULL),
      HELP(H_TRAINING, 13, "N", "random seed, 0 to 2^64-1 (default %s)")},
     {PATH("run", "output_dir", output_dir, 0, "."), OPT(13, "output_dir", "output-dir"),
@@ -98,7 +100,7 @@ const setting_t settings[] = {
      DOC("test images of the built-in synth set")},
 
     /* [train] */
-    {CHOICE("train", "arch", arch, arch_names, "basic"), OPT(14, "arch", NULL),
+    {CHOICE("train", "arch", arch, net_stage1_arch_names, "basic"), OPT(14, "arch", NULL),
      HELP(H_TRAINING, 4, "NAME", "Stage 1 network: %l (default %s)")},
     {INT("train", "epochs", epochs, 0, 100000, "50"), OPT(2, "epochs", NULL), AIR("10"),
      HELP(H_TRAINING, 1, "N", "training epochs, 0 to 100000; 0 only evaluates\n"
