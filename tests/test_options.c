@@ -1,6 +1,9 @@
 /* test_options.c - defaults, INI file, command line, error messages. */
 #include "check.h"
 #include "settings/options.h"
+#include "settings/options_table.h"
+#include "backends/registry.h"
+#include "engine/net.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -562,6 +565,127 @@ static void test_help(void)
     free(buf);
 }
 
+/* The table itself: every entry complete, no name twice. */
+static void test_table_entries(void)
+{
+    for (size_t i = 0; i < n_settings; i++) {
+        const setting_t *s = &settings[i];
+        CHECK(s->help && *s->help, "[%s] %s has no help text", s->section, s->key);
+        CHECK(setting_known_section(s->section), "[%s] %s: unknown section", s->section, s->key);
+        CHECK(s->size > 0, "[%s] %s: no field", s->section, s->key);
+        CHECK(!s->flag || (s->kind == K_BOOL && s->opt[0]), "%s: a flag is a boolean option",
+              s->key);
+        CHECK(!s->opt[0] == !s->help_group, "%s: an option is in --help, and only an option",
+              s->key);
+        CHECK(!s->opt[0] || (s->arg == NULL) == (s->flag != 0),
+              "%s: --help names a value iff it takes one",
+              s->key);
+        CHECK(!s->opt[1] || s->opt[0], "%s: an alias without a spelling", s->key);
+        for (size_t j = 0; j < i; j++) {
+            const setting_t *t = &settings[j];
+            CHECK(strcmp(s->key, t->key) || strcmp(s->section, t->section),
+                  "INI key [%s] %s twice", s->section, s->key);
+            CHECK(!s->opt[0] || !t->opt[0] || s->opt_at != t->opt_at,
+                  "--%s and --%s share a place in the option list", s->opt[0], t->opt[0]);
+            CHECK(!s->help_group || s->help_group != t->help_group || s->help_at != t->help_at,
+                  "--%s and --%s share a place in --help", s->opt[0], t->opt[0]);
+            for (int a = 0; a < 2 && s->opt[a]; a++)
+                for (int b = 0; b < 2 && t->opt[b]; b++)
+                    CHECK(strcmp(s->opt[a], t->opt[b]), "long option --%s twice", s->opt[a]);
+        }
+        for (int a = 0; a < 2 && s->opt[a]; a++)
+            CHECK(strcmp(s->opt[a], "config") && strcmp(s->opt[a], "help") &&
+                  strcmp(s->opt[a], "version"), "--%s is not a setting", s->opt[a]);
+        /* the hyphen alias of an underscore spelling */
+        if (s->opt[0] && strchr(s->opt[0], '_')) {
+            char hy[64];
+            snprintf(hy, sizeof hy, "%s", s->opt[0]);
+            for (char *c = hy; *c; c++)
+                *c = *c == '_' ? '-' : *c;
+            CHECK(s->opt[1] && !strcmp(s->opt[1], hy), "--%s lacks its alias --%s", s->opt[0], hy);
+        }
+    }
+}
+
+/* Every default and every recipe value passes its own check; both
+ * spellings of every option parse and mark the setting given. */
+static void test_table_values(void)
+{
+    options_t o, d;
+    err_t e;
+    memset(&o, 0, sizeof o);
+    for (size_t i = 0; i < n_settings; i++) {
+        const setting_t *s = &settings[i];
+        CHECK(s->def && setting_store(&o, s, s->def) == 0, "[%s] %s: default '%s' refused",
+              s->section, s->key, s->def ? s->def : "(none)");
+        CHECK(!s->air || setting_store(&o, s, s->air) == 0, "[%s] %s: air value '%s' refused",
+              s->section, s->key, s->air ? s->air : "");
+    }
+    options_defaults(&d);
+    for (size_t i = 0; i < n_settings; i++) {
+        const setting_t *s = &settings[i];
+        CHECK(!d.given[i], "[%s] %s: a default is not given", s->section, s->key);
+        for (int a = 0; a < 2 && s->opt[a]; a++) {
+            char flag[80];
+            snprintf(flag, sizeof flag, "--%s", s->opt[a]);
+            int rc = s->flag ? parse(&o, &e, flag, NULL) : parse(&o, &e, flag, s->def, NULL);
+            CHECK(rc == 0, "%s %s: %s", flag, s->flag ? "" : s->def, e.msg);
+            CHECK(rc || o.given[i], "%s: the setting is not marked given", flag);
+            CHECK(rc || !s->flag || *(int *)((char *)&o + s->offset) == 1, "%s: not set", flag);
+        }
+    }
+}
+
+/* --help lists every setting that has an option, as it is spelled. */
+static void test_table_help(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    options_print_help(fp, "mscnn");
+    fclose(fp);
+    for (size_t i = 0; i < n_settings; i++) {
+        const setting_t *s = &settings[i];
+        if (!s->opt[0])
+            continue;
+        char label[128];
+        snprintf(label, sizeof label, "\n      --%s%s%s", s->opt[0], s->arg ? " " : "",
+                 s->arg ? s->arg : "");
+        size_t n = strlen(label);
+        const char *at = strstr(buf, label);
+        while (at && at[n] != ' ' && at[n] != '\n')
+            at = strstr(at + 1, label); /* --batch, not --batch_size */
+        CHECK(at != NULL, "--help lacks '%s'", label + 1);
+    }
+    free(buf);
+}
+
+/* --device is the registry's to check; --arch is a Stage 1 net's name. */
+static void test_device_arch(void)
+{
+    options_t o;
+    err_t e, want;
+    CHECK(parse(&o, &e, "--device", "gpu:1", NULL) == 0 && !strcmp(o.device, "gpu:1"),
+          "--device gpu:1: %s", e.msg);
+    CHECK(parse(&o, &e, "--device", "ref", NULL) == 0 && !strcmp(o.device, "ref"),
+          "--device ref: %s", e.msg);
+    const char *ini = write_file("a.ini", "[run]\ndevice = gpu:2\n");
+    CHECK(parse(&o, &e, "-c", ini, NULL) == 0 && !strcmp(o.device, "gpu:2"), "INI: %s", e.msg);
+    static const char *const badnames[] = {"gpu:x", "tpu", NULL};
+    for (int i = 0; badnames[i]; i++) {
+        CHECK(parse(&o, &e, "--device", badnames[i], NULL) == -1, "--device %s", badnames[i]);
+        CHECK(backend_device_check(badnames[i], &want) == -1, "the registry takes %s",
+              badnames[i]);
+        char msg[sizeof want.msg + 16];
+        snprintf(msg, sizeof msg, "--device: %s", want.msg);
+        CHECK(!strcmp(e.msg, msg), "message '%s', want '%s'", e.msg, msg);
+    }
+    for (int i = 0; net_stage1_arch_names[i]; i++)
+        CHECK(parse(&o, &e, "--arch", net_stage1_arch_names[i], NULL) == 0, "--arch %s: %s",
+              net_stage1_arch_names[i], e.msg);
+    bad("--arch: expected one of basic or air, got 'judge'", NULL, "--arch", "judge", NULL);
+}
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/test_options.XXXXXX");
@@ -583,6 +707,10 @@ int main(void)
     test_shipped_ini();
     test_recipe();
     test_help();
+    test_table_entries();
+    test_table_values();
+    test_table_help();
+    test_device_arch();
 
     unlink(write_file("a.ini", ""));
     unlink(write_file("bad.ini", ""));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 const char *const net_arch_names[] = {"air", "basic", "judge", NULL};
+const char *const net_stage1_arch_names[] = {"basic", "air", NULL};
 
 typedef struct {
     net_t *net;

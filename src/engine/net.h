@@ -97,6 +97,10 @@ typedef struct {
  */
 extern const char *const net_arch_names[];
 
+/* The architectures a Stage 1 can be (not judge), NULL-terminated, in the
+ * order --help and the settings' messages list them: basic, air. */
+extern const char *const net_stage1_arch_names[];
+
 typedef struct {
     const char *arch;
     const char *prefix;    /* tensor name prefix, e.g. "stage1." */

@@ -20,7 +20,7 @@ typedef struct {
     int batch_mode;          /* --batch */
     int no_color;            /* --no-color: a monochrome workbench */
     int threads;             /* --threads, 0 = all cores */
-    char device[8];          /* --device: "auto", "cpu" or "gpu" */
+    char device[16];         /* --device: auto, cpu, ref, gpu or gpu:N (registry.h) */
     uint64_t seed;           /* --seed */
     char output_dir[1024];   /* --output_dir, default "." */
     char save_model[1024];   /* --save_model, default "multistage_cnn_model" */

@@ -28,7 +28,7 @@ typedef struct {
     data_config_t data;      /* split_seed and judge_holdout: a loaded model's
                                 own replace these */
     train_config_t train;
-    char device[8];          /* "auto", "cpu" or "gpu" */
+    char device[16];         /* --device: auto, cpu, ref, gpu or gpu:N */
     int threads;             /* 0 = all cores */
     char load_model[1024];   /* the model to start from, "" = none */
     char save_model[1024];   /* where the model is saved after each epoch */
