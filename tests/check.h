@@ -25,6 +25,18 @@ static int check_failures, check_count;
     CHECK(fabs((double)(a) - (double)(b)) <= (tol), "%s: %.9g vs %.9g (tol %g)", \
           (what), (double)(a), (double)(b), (double)(tol))
 
+/* Normalised error of b against a, as ggml's test-backend-ops: mse(a, b)
+ * / mse(a, 0) (the plain squared error when a is all zeros). */
+static inline double check_nerr(const float *a, const float *b, size_t n)
+{
+    double d = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        s += (double)a[i] * a[i];
+    }
+    return s > 0 ? d / s : d;
+}
+
 static inline int check_done(const char *name)
 {
     printf("%s: %d checks, %d failed\n", name, check_count, check_failures);

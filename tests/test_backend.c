@@ -94,16 +94,6 @@ static void dropi(ibuf_t *t)
     be->free(be, t->b);
 }
 
-static double nerr(const float *a, const float *b, size_t n)
-{
-    double d = 0, s = 0;
-    for (size_t i = 0; i < n; i++) {
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        s += (double)a[i] * a[i];
-    }
-    return s > 0 ? d / s : d;
-}
-
 /* The normalised-error limit of an op (float32 throughout). Convolutions
  * and GEMMs may sum in another order (Winograd, blocked GEMM); the
  * element-wise ops must agree to rounding. */
@@ -120,7 +110,7 @@ static void compare(const char *op, const char *what, buf_t *t)
     float *a = afloat(t->n + GUARD), *b = afloat(t->n + GUARD);
     ref->download(ref, a, t->r, t->n + GUARD);
     be->download(be, b, t->b, t->n + GUARD);
-    double e = nerr(a, b, t->n), lim = limit_of(op);
+    double e = check_nerr(a, b, t->n), lim = limit_of(op);
     CHECK(e <= lim, "%s %s: %s: normalised error %.3g (limit %.0e)", be->name, op, what, e, lim);
     int guard = 1;
     for (size_t i = t->n; i < t->n + GUARD; i++)
