@@ -174,6 +174,16 @@ static void gpu_release(backend_t *be)
     release_priv(be);
 }
 
+/* A step of opening failed: e says which on which device, and whatever
+ * was created is released. */
+static int init_failed(backend_t *be, err_t *e, const char *dev, const char *what,
+                       const char *msg)
+{
+    err_set(e, "%s: %s: %s", dev, what, msg);
+    release_priv(be);
+    return -1;
+}
+
 /* cudaGetDeviceCount, telling its failures apart: 0 with *count >= 1, or
  * -1 with e set. */
 static int device_count(int *count, err_t *e)
@@ -218,45 +228,30 @@ int gpu_backend_init(backend_t *be, int device, err_t *e)
         return err_set(e, "out of memory");
     p->device = device;
     be->priv = p;
+    char dev[128];
+    snprintf(dev, sizeof dev, "gpu:%d (%.96s)", device, prop.name);
     st = cudaStreamCreateWithFlags(&p->stream, cudaStreamNonBlocking);
     if (st != cudaSuccess) {
         p->stream = NULL;
-        err_set(e, "gpu:%d (%s): cudaStreamCreate failed: %s", device, prop.name,
-                cudaGetErrorString(st));
-        release_priv(be);
-        return -1;
+        return init_failed(be, e, dev, "cudaStreamCreate failed", cudaGetErrorString(st));
     }
     cudnnStatus_t dst = cudnnCreate(&p->cudnn);
     if (dst != CUDNN_STATUS_SUCCESS) {
         p->cudnn = NULL;
-        err_set(e, "gpu:%d (%s): cuDNN failed to initialise: %s", device, prop.name,
-                cudnnGetErrorString(dst));
-        release_priv(be);
-        return -1;
+        return init_failed(be, e, dev, "cuDNN failed to initialise", cudnnGetErrorString(dst));
     }
     cublasStatus_t bst = cublasCreate(&p->cublas);
     if (bst != CUBLAS_STATUS_SUCCESS) {
         p->cublas = NULL;
-        err_set(e, "gpu:%d (%s): cuBLAS failed to initialise: %s", device, prop.name,
-                cublasGetStatusString(bst));
-        release_priv(be);
-        return -1;
+        return init_failed(be, e, dev, "cuBLAS failed to initialise", cublasGetStatusString(bst));
     }
     /* both libraries work on the backend's stream; plain fp32 math (no
      * TF32 Tensor Cores: see gpu/README.md) */
-    dst = cudnnSetStream(p->cudnn, p->stream);
-    if (dst == CUDNN_STATUS_SUCCESS)
-        bst = cublasSetStream(p->cublas, p->stream);
-    if (dst == CUDNN_STATUS_SUCCESS && bst == CUBLAS_STATUS_SUCCESS)
-        bst = cublasSetMathMode(p->cublas, CUBLAS_DEFAULT_MATH);
-    if (dst != CUDNN_STATUS_SUCCESS || bst != CUBLAS_STATUS_SUCCESS) {
-        err_set(e, "gpu:%d (%s): binding cuDNN and cuBLAS to the stream failed: %s",
-                device, prop.name,
-                dst != CUDNN_STATUS_SUCCESS ? cudnnGetErrorString(dst)
-                                            : cublasGetStatusString(bst));
-        release_priv(be);
-        return -1;
-    }
+    if ((dst = cudnnSetStream(p->cudnn, p->stream)) != CUDNN_STATUS_SUCCESS)
+        return init_failed(be, e, dev, "cudnnSetStream failed", cudnnGetErrorString(dst));
+    if ((bst = cublasSetStream(p->cublas, p->stream)) != CUBLAS_STATUS_SUCCESS ||
+        (bst = cublasSetMathMode(p->cublas, CUBLAS_DEFAULT_MATH)) != CUBLAS_STATUS_SUCCESS)
+        return init_failed(be, e, dev, "setting up cuBLAS failed", cublasGetStatusString(bst));
 
     char cudnn[16];
     gpu_cudnn_version(cudnn, sizeof cudnn, cudnnGetVersion());

@@ -114,6 +114,15 @@ static conv_plan_t *plan_for(backend_t *be, const conv_desc_t *d)
 
 static int fp32_math(cudnnMathType_t m) { return m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH; }
 
+/* cuDNN's count candidates perf[] (any of the three *AlgoPerf_t, which
+ * share these fields) as gpu_algo_t, for gpu_algo_choose */
+#define CANDIDATES(perf, count, cand)                                               \
+    for (int c_ = 0; c_ < (count); c_++)                                           \
+        (cand)[c_] = (gpu_algo_t){(int)(perf)[c_].algo,                            \
+                                  (perf)[c_].status == CUDNN_STATUS_SUCCESS,       \
+                                  (perf)[c_].determinism == CUDNN_DETERMINISTIC,   \
+                                  fp32_math((perf)[c_].mathType), (perf)[c_].memory}
+
 /* Chooses each direction's algorithm the first time it is needed. The
  * fallbacks always exist, are deterministic and need little or no
  * workspace: implicit GEMM forward, ALGO_1 for both gradients. */
@@ -126,10 +135,7 @@ static void choose_fwd(backend_t *be, conv_plan_t *p)
     CHECK_CUDNN(cudnnGetConvolutionForwardAlgorithm_v7(h, p->x, p->w, p->conv, p->y,
                                                        CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
                                                        &count, perf));
-    for (int i = 0; i < count; i++)
-        cand[i] = (gpu_algo_t){(int)perf[i].algo, perf[i].status == CUDNN_STATUS_SUCCESS,
-                               perf[i].determinism == CUDNN_DETERMINISTIC,
-                               fp32_math(perf[i].mathType), perf[i].memory};
+    CANDIDATES(perf, count, cand);
     int i = gpu_algo_choose(cand, count, GPU_WORKSPACE_LIMIT);
     p->fwd = i >= 0 ? perf[i].algo : CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
     CHECK_CUDNN(cudnnGetConvolutionForwardWorkspaceSize(h, p->x, p->w, p->conv, p->y, p->fwd,
@@ -145,10 +151,7 @@ static void choose_bwd_data(backend_t *be, conv_plan_t *p)
     int count = 0;
     CHECK_CUDNN(cudnnGetConvolutionBackwardDataAlgorithm_v7(
         h, p->w, p->y, p->conv, p->x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perf));
-    for (int i = 0; i < count; i++)
-        cand[i] = (gpu_algo_t){(int)perf[i].algo, perf[i].status == CUDNN_STATUS_SUCCESS,
-                               perf[i].determinism == CUDNN_DETERMINISTIC,
-                               fp32_math(perf[i].mathType), perf[i].memory};
+    CANDIDATES(perf, count, cand);
     int i = gpu_algo_choose(cand, count, GPU_WORKSPACE_LIMIT);
     p->bwd_data = i >= 0 ? perf[i].algo : CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
     CHECK_CUDNN(cudnnGetConvolutionBackwardDataWorkspaceSize(h, p->w, p->y, p->conv, p->x,
@@ -164,10 +167,7 @@ static void choose_bwd_filter(backend_t *be, conv_plan_t *p)
     int count = 0;
     CHECK_CUDNN(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
         h, p->x, p->y, p->conv, p->w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, perf));
-    for (int i = 0; i < count; i++)
-        cand[i] = (gpu_algo_t){(int)perf[i].algo, perf[i].status == CUDNN_STATUS_SUCCESS,
-                               perf[i].determinism == CUDNN_DETERMINISTIC,
-                               fp32_math(perf[i].mathType), perf[i].memory};
+    CANDIDATES(perf, count, cand);
     int i = gpu_algo_choose(cand, count, GPU_WORKSPACE_LIMIT);
     p->bwd_filter = i >= 0 ? perf[i].algo : CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
     CHECK_CUDNN(cudnnGetConvolutionBackwardFilterWorkspaceSize(

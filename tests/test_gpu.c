@@ -44,16 +44,6 @@
 
 static backend_t *bes[2]; /* [0] the reference for the comparison (cpu), [1] under test */
 
-static double nerr(const float *a, const float *b, size_t n)
-{
-    double d = 0, s = 0;
-    for (size_t i = 0; i < n; i++) {
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        s += (double)a[i] * a[i];
-    }
-    return s > 0 ? d / s : d;
-}
-
 typedef struct {
     net_t *net;
     float *x, *probs, *stats, *side;
@@ -152,7 +142,7 @@ static void train_both(const char *arch, int side_width)
             CHECK(!moved1, "%s %s: still on %s, moved on %s", arch, pr->name, bes[0]->name,
                   bes[1]->name);
         } else {
-            double err = nerr(d0, d1, pr->count);
+            double err = check_nerr(d0, d1, pr->count);
             if (err > worst_delta)
                 worst_delta = err, worst_name = pr->name;
             CHECK(err <= DELTA_TOL, "%s %s: change differs, normalised error %.3g (limit %.0e)",
@@ -168,7 +158,7 @@ static void train_both(const char *arch, int side_width)
         const float *logits = net_forward(s[j].net, s[j].x, B, 0, 0);
         bes[j]->download(bes[j], lg[j], logits, (size_t)B * K);
     }
-    double lerr = nerr(lg[0], lg[1], (size_t)B * K);
+    double lerr = check_nerr(lg[0], lg[1], (size_t)B * K);
     CHECK(lerr <= LOGIT_TOL, "%s: inference logits differ, normalised error %.3g (limit %.0e)",
           arch, lerr, LOGIT_TOL);
     printf("%s: %s against %s: worst loss difference %.2e (relative), worst change %.2e "
