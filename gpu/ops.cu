@@ -37,6 +37,7 @@ template <class Op> static void launch_map(backend_t *be, size_t count, Op op)
 {
     if (!count)
         return;
+    gpu_enter(be); /* the calling thread launches on the backend's device */
     map_kernel<<<elem_grid(count), ELEM_BLOCK, 0, gpu_stream(be)>>>(count, op);
     CHECK_LAUNCH();
 }
@@ -215,6 +216,7 @@ static void bn_launch(backend_t *be, void (*kernel)(bn_args_t), const bn_args_t 
 {
     if (a->c <= 0)
         return;
+    gpu_enter(be);
     kernel<<<a->c, ELEM_BLOCK, 0, gpu_stream(be)>>>(*a);
     CHECK_LAUNCH();
 }
@@ -341,6 +343,7 @@ static void gpu_softmax_xent(backend_t *be, int n, int k, const float *logits,
     if (n <= 0)
         return;
     unsigned blocks = stats ? 1 : elem_grid((size_t)n);
+    gpu_enter(be);
     xent_kernel<<<blocks, ELEM_BLOCK, 0, gpu_stream(be)>>>(n, k, logits, labels, smoothing,
                                                             probs, dlogits, stats);
     CHECK_LAUNCH();

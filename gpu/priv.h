@@ -3,7 +3,15 @@
  *
  * Every op runs asynchronously on the backend's one stream; upload and
  * download synchronise (a download returns finished host data). Buffers
- * are device memory from cudaMalloc, zero-filled at allocation. */
+ * are device memory from cudaMalloc, zero-filled at allocation.
+ *
+ * The device is part of the context, not of the process: the CUDA
+ * runtime's current device is per host thread, and the thread that trains
+ * (the workbench's trainer thread) need not be the one that opened the
+ * backend, so the entry points of backend.c, conv.c and linear.c start
+ * with gpu_enter(), which makes priv->device current on the calling
+ * thread (cudaSetDevice is a cheap per-thread setting once the device's
+ * context exists). */
 #ifndef MSCNN_GPU_PRIV_H
 #define MSCNN_GPU_PRIV_H
 
@@ -28,6 +36,9 @@ typedef struct {
     size_t workspace_size;
     float *scratch;        /* conv output before a fused max pool, grown on demand */
     size_t scratch_count;
+    struct gpu_conv_plans *conv; /* conv.c: descriptors and algorithms per shape */
+    float *ones;           /* linear.c: ones_count 1.0f, for the bias sums */
+    size_t ones_count;
 } gpu_priv_t;
 
 static inline gpu_priv_t *gpu_priv(const backend_t *be) { return (gpu_priv_t *)be->priv; }
@@ -57,10 +68,20 @@ void gpu_fail(const char *file, int line, const char *what, const char *msg);
 /* after a kernel launch */
 #define CHECK_LAUNCH() CHECK_CUDA(cudaGetLastError())
 
+/* At the start of an entry point: the backend's device is current on this
+ * thread (see above). */
+static inline void gpu_enter(const backend_t *be) { CHECK_CUDA(cudaSetDevice(gpu_priv(be)->device)); }
+
+/* backend.c: waits for the stream, then frees *p (device memory) and
+ * allocates bytes in its place, not zeroed: the buffers that
+ * grow (workspace, scratch, ones). */
+void gpu_realloc(backend_t *be, void **p, size_t bytes);
+
 /* The parts of the table each file fills. */
 void gpu_ops_init(backend_t *be);    /* ops.cu: the own kernels */
 void gpu_conv_init(backend_t *be);   /* conv.c: cuDNN convolutions, conv+pool */
 void gpu_linear_init(backend_t *be); /* linear.c: cuBLAS linear layers */
+void gpu_conv_release(backend_t *be); /* conv.c: frees priv->conv */
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,6 @@
 /* registry.c - the one place that names backends: opening one by device. */
+#include <config.h>
+
 #include "backends/registry.h"
 
 #include <stdio.h>
@@ -8,7 +10,46 @@
 
 void backend_cpu_init(backend_t *be); /* cpu/backend.c */
 
+static int online_cores(void);
+
+/* The GPU backend, in a build that has one (configure found CUDA): the
+ * only conditional code for it outside gpu/. open_gpu() returns the
+ * backend, or NULL with why saying why there is none. */
+#ifdef MSCNN_HAVE_CUDA
+#include "gpu/gpu.h"
+
+static const char *const registered[] = {"ref", "cpu", "gpu", NULL};
+
+static backend_t *open_gpu(int index, int threads, char *why, size_t size)
+{
+    backend_t *be = xcalloc(1, sizeof *be);
+    be->threads = threads > 0 ? threads : online_cores();
+    err_t e;
+    if (gpu_backend_init(be, index, &e)) {
+        size_t n = strlen(e.msg) < size ? strlen(e.msg) : size - 1;
+        memcpy(why, e.msg, n);
+        why[n] = '\0';
+        free(be);
+        return NULL;
+    }
+    const char *missing = backend_missing_op(be);
+    if (missing) {
+        snprintf(why, size, "the gpu backend lacks the %s op", missing);
+        backend_free(be);
+        return NULL;
+    }
+    return be;
+}
+#else
 static const char *const registered[] = {"ref", "cpu", NULL};
+
+static backend_t *open_gpu(int index, int threads, char *why, size_t size)
+{
+    (void)index, (void)threads;
+    snprintf(why, size, "this build has no GPU backend (built without CUDA)");
+    return NULL;
+}
+#endif
 
 const char *backend_registered(int i)
 {
@@ -59,18 +100,22 @@ static backend_t *open_cpu(const char *name, int threads)
     return be;
 }
 
-/* The GPU backend is not part of this build: say so, for --device gpu. */
-static const char no_gpu[] = "this build has no GPU backend (built without CUDA)";
-
 backend_t *backend_open(const char *device, int threads, err_t *e)
 {
     int index;
     int gpu = gpu_index(device, &index);
     if (backend_device_check(device, e))
         return NULL;
-    if (gpu == 1) {
-        err_set(e, "--device %s: %s; use --device cpu", device, no_gpu);
-        return NULL;
+    char why[128]; /* fits the note after "auto chose the CPU: " */
+    int is_auto = !strcmp(device, "auto");
+    if (gpu == 1 || is_auto) {
+        backend_t *be = open_gpu(gpu == 1 ? index : 0, threads, why, sizeof why);
+        if (be)
+            return be;
+        if (!is_auto) {
+            err_set(e, "--device %s: %s; use --device cpu", device, why);
+            return NULL;
+        }
     }
     backend_t *be = open_cpu(strcmp(device, "ref") ? "cpu" : "ref", threads);
     const char *missing = backend_missing_op(be);
@@ -79,8 +124,8 @@ backend_t *backend_open(const char *device, int threads, err_t *e)
         backend_free(be);
         return NULL;
     }
-    if (!strcmp(device, "auto"))
-        snprintf(be->note, sizeof be->note, "auto chose the CPU: %s", no_gpu);
+    if (is_auto)
+        snprintf(be->note, sizeof be->note, "auto chose the CPU: %s", why);
     return be;
 }
 

@@ -2,12 +2,17 @@
  * backends themselves that names one.
  *
  * A device string is "auto", "cpu", "ref" or "gpu" ("gpu:N" for device N):
- *   auto  the GPU when this build has a GPU backend and a device answers,
- *         otherwise the fast CPU backend, with the reason in its desc;
+ *   auto  the GPU (gpu:0) when this build has a GPU backend, a device
+ *         answers and the backend has every op; otherwise the fast CPU
+ *         backend, with the reason in its note ("auto chose the CPU: no
+ *         CUDA device (cudaErrorNoDevice)");
  *   cpu   the fast CPU backend (oneDNN, OpenMP);
  *   ref   the plain reference loops (slow; what the others are tested
  *         against);
- *   gpu   the CUDA backend, or an error saying why there is none.
+ *   gpu   the CUDA backend (gpu/), or an error saying why there is none:
+ *         a build without CUDA, no driver, the toolkit's stub driver, no
+ *         device, an index past the devices, cuDNN or cuBLAS failing, or
+ *         a table that lacks an op (named).
  */
 #ifndef MSCNN_REGISTRY_H
 #define MSCNN_REGISTRY_H
