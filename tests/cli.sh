@@ -12,6 +12,20 @@ for opt in $(grep -o -- '--[a-z][a-z0-9_-]*' "$T/o" | sort -u); do
     man_opt=$(printf '%s' "$opt" | sed 's/-/\\-/g')
     expect "man/mscnn.1.in documents $opt" grep -qF -- "$man_opt" "$MSCNN_SRCDIR/man/mscnn.1.in"
 done
+# No paragraph of the man page that says settings have no option (or are
+# only in the INI file) names a setting --help lists: the paragraph from the
+# claim to the end of its sentence, roff stripped, split into items at , ( ) : ; . and
+# 'and', each item as a key (lower case, spaces and hyphens as _).
+grep -o -- '--[a-z][a-z0-9_]*' "$T/o" | sed 's/^--//' | sort -u >"$T/opts"
+awk '/^\.(PP|LP|SH|SS|TP|IP)/ { on = 0 }
+     tolower($0) ~ /no option|ini only|only in the ini|configuration file only/ { on = 1 }
+     on { print } /\.$/ { on = 0 }' "$MSCNN_SRCDIR/man/mscnn.1.in" |
+    sed -e 's/^\.[A-Z]* *//' -e 's/\\-/-/g' -e 's/\\~/ /g' -e 's/"//g' |
+    tr '\n' ' ' | tr 'A-Z' 'a-z' | sed 's/ and /,/g' | tr ',():;.' '\n\n\n\n\n\n' |
+    sed -e 's/^ *//' -e 's/ *$//' -e 's/[ -][ -]*/_/g' | grep . | sort -u >"$T/claimed"
+expect "the man page claims some settings have no option" [ -s "$T/claimed" ]
+expect "the man page's 'no option' settings have none: $(comm -12 "$T/opts" "$T/claimed" | tr '\n' ' ')" \
+    [ -z "$(comm -12 "$T/opts" "$T/claimed")" ]
 
 run_mscnn "$T/o" "$T/e" --version
 expect "--version exits 0" [ "$rc" -eq 0 ]
