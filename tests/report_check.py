@@ -18,7 +18,7 @@ score = [float(r["judge_score"]) for r in rows]
 o = [int(r["final"]) for r in rows]
 assert [int(r["index"]) for r in rows] == list(range(n)), "index column"
 hit = [int(a == b) for a, b in zip(p, y)]
-K = int(re.search(r"and (\d+) judges", report).group(1))
+K = int(re.search(r"and (\d+) judges?", report).group(1))
 OTHER = K
 t = [yy if h else OTHER for yy, h in zip(y, hit)]
 failures = []

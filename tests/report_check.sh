@@ -23,6 +23,14 @@ expect "the predictions header" [ "$(head -n 1 "$T/p.csv")" = "index,label,stage
 expect "one prediction per test image" [ "$(wc -l <"$T/p.csv")" -eq 401 ]
 expect "report at tau 0.7 recomputed: $(python3 "$check_py" "$T/o" "$T/p.csv" | tail -n 3)" \
     python3 "$check_py" "$T/o" "$T/p.csv"
+# Counts agree with their nouns ("after 1 epoch", never "1 epochs"), and a
+# tau nothing tuned says it came from --threshold, not "chosen by threshold".
+expect "the report says 'after 1 epoch;': $(grep '^Model:' "$T/o")" grep_in "$T/o" "after 1 epoch;"
+expect "no '1 epochs' in the output: $(grep -hw '1 epochs' "$T/o" "$T/e")" \
+    sh -c '! grep -qw "1 epochs" "$@"' sh "$T/o" "$T/e"
+expect "the default tau is set by --threshold: $(grep '^Threshold' "$T/o")" \
+    grep -q '^Threshold: tau = 0.7000 (one for every category), set by --threshold$' "$T/o"
+expect "and not 'chosen by threshold'" sh -c '! grep -q "chosen by threshold" "$1"' sh "$T/o"
 for png in training_history.png confusion_matrix.png risk_coverage.png; do
     expect "$png written" [ -s "$T/out/$png" ]
 done

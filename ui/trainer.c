@@ -187,8 +187,8 @@ static void save(loop_t *l, const char *why)
         return;
     }
     t->changed = 0;
-    wb_shared_notice(&t->sh, "Model saved to %s (%s; %d epochs completed)", t->s->cfg.save_model,
-                  why, t->s->meta.epoch);
+    wb_shared_notice(&t->sh, "Model saved to %s (%s; %d epoch%s completed)", t->s->cfg.save_model,
+                  why, t->s->meta.epoch, t->s->meta.epoch == 1 ? "" : "s");
 }
 
 /* The end of the run's epochs: what finish_run() does in --batch, with the
@@ -358,8 +358,8 @@ static void *thread_main(void *arg)
     if (t->changed)
         save(&l, "on quit");
     else if (t->s->meta.epoch > 0 || t->loaded)
-        wb_shared_notice(&t->sh, "Model saved to %s is up to date (%d epochs completed)",
-                      t->s->cfg.save_model, t->s->meta.epoch);
+        wb_shared_notice(&t->sh, "Model saved to %s is up to date (%d epoch%s completed)",
+                      t->s->cfg.save_model, t->s->meta.epoch, t->s->meta.epoch == 1 ? "" : "s");
     else
         wb_shared_notice(&t->sh, "Nothing was trained: no model saved");
     publish(&l, WB_STOPPED);

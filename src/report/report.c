@@ -93,7 +93,14 @@ static void print_thresholds(FILE *fp, const session_t *s, const tune_info_t *tu
         fprintf(fp, "Threshold: tau = %.4f (one for every category)", m->tau[0]);
     else
         fprintf(fp, "Thresholds: one per category (listed below)");
-    fprintf(fp, ", chosen by %s\n", m->tuned_by);
+    /* where tau came from: the threshold setting (what session.c and
+     * model.ini call "threshold"), the workbench's keys, or a tuning rule */
+    if (!m->tuned_by[0] || !strcmp(m->tuned_by, "threshold"))
+        fprintf(fp, ", set by --threshold\n");
+    else if (!strcmp(m->tuned_by, "workbench"))
+        fprintf(fp, ", set in the workbench\n");
+    else
+        fprintf(fp, ", chosen by %s\n", m->tuned_by);
     if (tune && tune->tuned && tune->spec.rule == TH_RULE_RISK && !tune->spec.per_category)
         fprintf(fp, "SGR: selective risk <= %.4f with probability >= %.4f: bound b* = %.4f "
                     "at validation coverage %.4f (%s)\n",
@@ -170,8 +177,9 @@ void print_report(FILE *fp, const session_t *s, const scored_t *t, const tune_in
     fprintf(fp, "Device: %s\n", s->be->desc);
     static const char *const tta[] = {"none", "mirror (2 views)",
                                       "mirror and 1-pixel shifts (6 views)"};
-    fprintf(fp, "Model: Stage 1 '%s' and %d judges after %d epochs; test-time augmentation: "
-                "%s\n", s->meta.arch, k, s->meta.epoch, tta[s->cfg.train.tta]);
+    fprintf(fp, "Model: Stage 1 '%s' and %d judge%s after %d epoch%s; test-time augmentation: "
+                "%s\n", s->meta.arch, k, k == 1 ? "" : "s", s->meta.epoch,
+            s->meta.epoch == 1 ? "" : "s", tta[s->cfg.train.tta]);
     print_thresholds(fp, s, tune);
     fprintf(fp, "Test loss: Stage 1 %.4f, judges %.4f\n\n", t->s1_loss, t->j_loss);
     print_selective(fp, &ms, tune);
@@ -221,10 +229,11 @@ int write_predictions(const char *path, const session_t *s, const scored_t *t, e
 void print_recipe(FILE *fp, const session_t *s)
 {
     const train_config_t *o = &s->cfg.train;
-    fprintf(fp, "Recipe %s: batch %d, lr %g (warm-up %g epochs from %g, then %s), momentum "
+    fprintf(fp, "Recipe %s: batch %d, lr %g (warm-up %g epoch%s from %g, then %s), momentum "
                 "%g%s, weight decay %g, label smoothing %g, BN-bias lr x%g, lookahead %s; "
                 "augmentation %s (translate %d %s, flips %s); test-time augmentation %d\n",
-            o->recipe, o->batch_size, o->lr, o->warmup_epochs, o->warmup_from, o->lr_schedule,
+            o->recipe, o->batch_size, o->lr, o->warmup_epochs, o->warmup_epochs == 1 ? "" : "s",
+            o->warmup_from, o->lr_schedule,
             o->momentum, o->nesterov ? " Nesterov" : "", o->weight_decay, o->label_smoothing,
             o->bn_bias_lr_scale, o->lookahead ? "on" : "off", o->augment ? "on" : "off",
             o->crop_pad, o->crop_fill, o->flip, o->tta);
