@@ -84,4 +84,18 @@ expect "bench --arch judge exits 0 (got $rc): $(cat "$T/e")" [ "$rc" -eq 0 ]
 expect "the judge's side input is 2k wide: $(grep concat "$T/o" | head -1)" \
     grep -q 'concat  *526x1x1' "$T/o"
 
+# --output_dir in the model directory: every save replaces that directory
+# (and history.csv with it), so it is refused before anything is written.
+mkdir "$T/md"
+ln -s "$T/md" "$T/md-link"
+for pair in "$T/md $T/md" "$T/md/ $T/./md" "$T/md/out $T/md" "$T/md-link $T/md" "$T/x/../md/plots $T/md-link"; do
+    # shellcheck disable=SC2086
+    set -- $pair
+    run_mscnn "$T/o" "$T/e" --batch --dataset synth --epochs 1 --output_dir "$1" --save_model "$2"
+    expect "--output_dir $1 --save_model $2 exits 2 (got $rc)" [ "$rc" -eq 2 ]
+    expect "the message names both flags: $(cat "$T/e")" \
+        sh -c "grep -qF -- '--output_dir' '$T/e' && grep -qF -- '--save_model' '$T/e'"
+done
+expect "nothing was written in the model directory" [ -z "$(ls -A "$T/md")" ]
+
 done_tests

@@ -358,10 +358,7 @@ static void test_locate(void)
 static void test_synth(void)
 {
     dataset_t a, at, b, bt, c, ct;
-    double t0 = now_seconds();
-    synth_make(5000, 1000, 42, &a, &at);
-    double dt = now_seconds() - t0;
-    CHECK(dt < 1.0, "6000 synth images in %.3f s", dt);
+    synth_make(5000, 1000, 42, &a, &at); /* (its speed is bench's business, not a test's) */
     synth_make(5000, 1000, 42, &b, &bt);
     synth_make(5000, 1000, 43, &c, &ct);
     CHECK(a.n == 5000 && at.n == 1000 && a.c == 3 && a.h == 32 && a.w == 32 && a.k == 10 &&

@@ -1,6 +1,8 @@
 /* test_model_io.c - the model directory round trip and its refusals, and
  * history.csv read back through libcsv's parser. */
 #include <csv.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include "check.h"
 #include "train/history.h"
 #include "model/model_io.h"
+#include "model/safetensors.h"
 #include "engine/net.h"
 
 static char tmpdir[] = "/tmp/mscnn-test-model-XXXXXX";
@@ -121,6 +124,85 @@ static void test_round_trip(backend_t *be)
     model_free(b);
 }
 
+/* The whole file (NULL, 0 when unreadable). */
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    *n = 0;
+    if (!fp)
+        return NULL;
+    size_t cap = 0, got;
+    do {
+        buf = realloc(buf, cap += 1 << 16);
+        got = fread(buf + *n, 1, cap - *n, fp);
+        *n += got;
+    } while (got > 0);
+    fclose(fp);
+    return buf;
+}
+
+/* NaN weights are never saved, and a file holding one is refused on
+ * loading, naming the file, the tensor and the element. */
+static void test_nonfinite(backend_t *be)
+{
+    char dir[256], path[300];
+    snprintf(dir, sizeof dir, "%s/nan", tmpdir);
+    model_t *a = make_model(be, 3);
+    model_meta_t ma, mb;
+    err_t e = {{0}};
+    fill_meta(&ma);
+    CHECK(model_save(dir, a, &ma, &e) == 0, "save: %s", e.msg);
+    CHECK(model_check_finite(a, &e) == 0, "a fresh model is finite: %s", e.msg);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    size_t nbefore = 0, nafter = 0;
+    unsigned char *before = slurp(path, &nbefore);
+
+    /* a NaN weight in memory: not saved, the saved model is untouched */
+    const param_t *w = net_find_param(a->stage1, "stage1.fc2.weight");
+    CHECK(w != NULL, "stage1.fc2.weight exists");
+    float keep = a->stage1->data[w->offset + 12];
+    a->stage1->data[w->offset + 12] = NAN;
+    CHECK(model_check_finite(a, &e) != 0 &&
+              strstr(e.msg, "tensor stage1.fc2.weight has a non-finite value (NaN) at element 12"),
+          "check names the tensor: %s", e.msg);
+    CHECK(model_save(dir, a, &ma, &e) != 0, "NaN weights are not saved");
+    CHECK(strstr(e.msg, dir) && strstr(e.msg, "stage1.fc2.weight") && strstr(e.msg, "NaN"),
+          "save refusal names the directory and tensor: %s", e.msg);
+    unsigned char *after = slurp(path, &nafter);
+    CHECK(nbefore > 0 && nafter == nbefore && !memcmp(before, after, nafter),
+          "the saved model is untouched");
+    free(before);
+    free(after);
+    a->stage1->data[w->offset + 12] = keep;
+    model_judge_velocity(a, 2)[5] = INFINITY;
+    CHECK(model_save(dir, a, &ma, &e) != 0 && strstr(e.msg, "velocity.judge.2."),
+          "infinite momentum is not saved: %s", e.msg);
+    model_judge_velocity(a, 2)[5] = 0;
+
+    /* a file with a NaN weight (written behind mscnn's back) is refused */
+    st_file_t f = {0};
+    CHECK(st_read(path, &f, &e) == 0, "read: %s", e.msg);
+    const st_tensor_t *t = st_find(&f, "stage1.fc2.weight");
+    long off = t ? (long)((const unsigned char *)t->data - f.buf) : 0;
+    st_close(&f);
+    float nan = NAN;
+    FILE *fp = fopen(path, "r+b");
+    CHECK(fp && off > 0 && fseek(fp, off + 12 * 4, SEEK_SET) == 0 &&
+              fwrite(&nan, 4, 1, fp) == 1,
+          "patch a NaN into the file");
+    if (fp)
+        fclose(fp);
+    model_t *b = make_model(be, 4);
+    CHECK(model_load_meta(dir, &mb, &e) == 0, "load meta: %s", e.msg);
+    CHECK(model_load_weights(dir, b, &mb, &e) != 0, "a NaN weight in the file is refused");
+    CHECK(strstr(e.msg, "model.safetensors: tensor stage1.fc2.weight has a non-finite value "
+                        "(NaN) at element 12"),
+          "load refusal names file, tensor and element: %s", e.msg);
+    model_free(a);
+    model_free(b);
+}
+
 static void test_refuse_foreign_dir(backend_t *be)
 {
     char dir[256], path[300];
@@ -210,6 +292,7 @@ int main(void)
     backend_t *be = backend_open("cpu", 1, NULL);
     test_round_trip(be);
     test_refuse_foreign_dir(be);
+    test_nonfinite(be);
     test_history();
     backend_free(be);
     char cmd[512];

@@ -1,8 +1,9 @@
 #!/bin/sh
 # End to end on the built-in synth set: training beats chance, history and
 # model are written, a reload evaluates to the same accuracy, runs are
-# reproducible bit for bit, a resumed run continues, a corrupt model is
-# refused without touching anything, and SIGINT keeps the saved model.
+# reproducible bit for bit, a resumed run continues, a diverging run (NaN
+# loss) stops and keeps the saved model, a corrupt model is refused without
+# touching anything, and SIGINT keeps the saved model.
 . "${MSCNN_SRCDIR:-.}/tests/lib.sh"
 
 cat >"$T/small.ini" <<'INI'
@@ -52,6 +53,24 @@ expect "resume exits 0 (got $rc)" [ "$rc" -eq 0 ]
 expect "resumed epoch is numbered 2/2" grep -q '^Epoch 2/2: ' "$T/e"
 expect "history continues (3 lines)" [ "$(wc -l <"$T/a/history.csv")" -eq 3 ]
 expect "model.ini records epoch 2" grep -q '^epoch = 2$' "$T/ra/model.ini"
+
+# Divergence: a learning rate far too high turns Stage 1's loss NaN; training
+# stops with exit 1 naming the epoch and step, and neither the model saved
+# after epoch 1 nor history.csv gets a NaN epoch.
+cp -r "$T/rb" "$T/nan"
+cp "$T/b/history.csv" "$T/nan.csv"
+nan_sum=$(cat "$T/nan/"* | cksum)
+# shellcheck disable=SC2086
+run_mscnn "$T/o" "$T/e" $base --load_model "$T/nan" --save_model "$T/nan" --epochs 1 --lr 10 \
+    --output_dir "$T/b"
+expect "divergence exits 1 (got $rc): $(tail -n 1 "$T/e")" [ "$rc" -eq 1 ]
+expect "it says training diverged in epoch 2, naming the step" \
+    grep -qE '^mscnn: training diverged: .* at (the end of )?epoch 2(, .*step [0-9]+ of [0-9]+)?;' "$T/e"
+expect "it says the model saved after epoch 1 is kept" \
+    grep_in "$T/e" "the model saved to '$T/nan' after epoch 1 is kept (lower --"
+expect "no epoch line for the diverged epoch" [ "$(grep -c '^Epoch ' "$T/e")" -eq 0 ]
+expect "the saved model is untouched" [ "$(cat "$T/nan/"* | cksum)" = "$nan_sum" ]
+expect "history.csv gets no NaN row" cmp -s "$T/b/history.csv" "$T/nan.csv"
 
 # A corrupt model is refused, naming the file; nothing is overwritten.
 cp -r "$T/rb" "$T/bad"

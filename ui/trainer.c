@@ -252,6 +252,11 @@ static void retrain(loop_t *l)
                 used += (size_t)w;
             n++;
         }
+    if (session_diverged(s)) {
+        wb_shared_notice(&t->sh, "Retrain: training diverged, the weights in memory are not "
+                                 "finite; quit and start again with a lower learning rate");
+        return;
+    }
     if (n == 0) {
         wb_shared_notice(&t->sh, "Retrain: no judge is checked (Space checks one, a checks all)");
         return;
@@ -322,6 +327,8 @@ static void step(loop_t *l)
         set_error(l, "training", e.msg);
         t->exit_status = 1;
         l->error = l->idle = 1;
+        if (session_diverged(t->s))
+            t->changed = 0; /* the weights in memory are not finite: nothing to save */
         return;
     }
     if (session_epoch_done(t->s))
@@ -355,7 +362,9 @@ static void *thread_main(void *arg)
         publish(&l, state_of(&l));
     }
     publish(&l, WB_STOPPING);
-    if (t->changed)
+    if (session_diverged(s))
+        wb_shared_notice(&t->sh, "Not saved on quit: %s", s->diverged.msg);
+    else if (t->changed)
         save(&l, "on quit");
     else if (t->s->meta.epoch > 0 || t->loaded)
         wb_shared_notice(&t->sh, "Model saved to %s is up to date (%d epoch%s completed)",

@@ -2,6 +2,7 @@
 #include "model/model_io.h"
 
 #include <errno.h>
+#include <math.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,48 @@ static void fill_tensor(st_tensor_t *st, char *name, const param_t *p, const flo
         st->shape[d] = p->shape[d];
     st->data = v;
     st->nbytes = p->count * sizeof(float);
+}
+
+/* The first non-finite value of a host copy in entries_t order: 0, or -1
+ * with *at the entry and *el the element within it. */
+static int find_nonfinite(const entries_t *t, const float *host, int *at, size_t *el)
+{
+    for (int i = 0; i < t->n; i++) {
+        const float *v = host + t->e[i].offset;
+        for (size_t j = 0; j < t->e[i].p->count; j++)
+            if (!isfinite(v[j])) {
+                *at = i;
+                *el = j;
+                return -1;
+            }
+    }
+    return 0;
+}
+
+static const char *nonfinite_kind(float v) { return isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf"; }
+
+/* e: "tensor NAME has a non-finite value (NaN) at element N" (what = "" or
+ * "velocity."), after prefix. */
+static int nonfinite_error(err_t *e, const char *prefix, const char *what, const entries_t *t,
+                           const float *host, int at, size_t el)
+{
+    return err_set(e, "%stensor %s%s has a non-finite value (%s) at element %zu", prefix, what,
+                   t->e[at].name, nonfinite_kind(host[t->e[at].offset + el]), el);
+}
+
+int model_check_finite(const model_t *model, err_t *e)
+{
+    entries_t t;
+    collect(model, &t);
+    float *host = afloat(t.total);
+    download_all(model, &t, host, 0);
+    int at = 0, rc = 0;
+    size_t el = 0;
+    if (find_nonfinite(&t, host, &at, &el))
+        rc = nonfinite_error(e, "", "", &t, host, at, el);
+    afree(host);
+    free(t.e);
+    return rc;
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -194,9 +237,16 @@ int model_save(const char *dir, const model_t *model, const model_meta_t *m, err
     float *host = afloat(t.total), *vel = afloat(t.total);
     download_all(model, &t, host, 0);
     download_all(model, &t, vel, 1);
-    int rc;
+    int rc = 0, at = 0;
+    size_t el = 0;
+    char prefix[PATH_LEN + 64];
+    snprintf(prefix, sizeof prefix, "refusing to save the model to '%s': ", dir);
+    if (find_nonfinite(&t, host, &at, &el)) /* never a model that cannot be loaded */
+        rc = nonfinite_error(e, prefix, "", &t, host, at, el);
+    else if (find_nonfinite(&t, vel, &at, &el))
+        rc = nonfinite_error(e, prefix, "velocity.", &t, vel, at, el);
     path_join(path, tmp, "model.safetensors");
-    rc = write_weights(path, &t, host, m, e);
+    rc = rc ? rc : write_weights(path, &t, host, m, e);
     path_join(path, tmp, "state.safetensors");
     rc = rc ? rc : write_state(path, &t, vel, m, e);
     path_join(path, tmp, "model.ini");
@@ -360,6 +410,20 @@ static int get_entry(const st_file_t *f, const entry_t *en, const char *name, fl
     return st_get(f, name, ST_F32, en->p->ndim, shape, dst, e);
 }
 
+/* A loaded file's values must be finite: NaN weights would train and
+ * predict garbage without a word. */
+static int check_loaded(const char *path, const char *what, const entries_t *t,
+                        const float *host, err_t *e)
+{
+    int at = 0;
+    size_t el = 0;
+    if (!find_nonfinite(t, host, &at, &el))
+        return 0;
+    char prefix[PATH_LEN + 4];
+    snprintf(prefix, sizeof prefix, "%s: ", path);
+    return nonfinite_error(e, prefix, what, t, host, at, el);
+}
+
 static int load_weight_file(const char *path, const entries_t *t, float *host, err_t *e)
 {
     st_file_t f = {0};
@@ -371,7 +435,7 @@ static int load_weight_file(const char *path, const entries_t *t, float *host, e
     if (!rc && f.count != t->n)
         rc = err_set(e, "%s: holds %d tensors, the model has %d", path, f.count, t->n);
     st_close(&f);
-    return rc;
+    return rc ? rc : check_loaded(path, "", t, host, e);
 }
 
 static int load_state_file(const char *path, const entries_t *t, float *vel,
@@ -397,7 +461,7 @@ static int load_state_file(const char *path, const entries_t *t, float *vel,
                         "the model directory is inconsistent", path, (long long)epoch,
                      (long long)step, m->epoch, (long long)m->step);
     st_close(&f);
-    return rc;
+    return rc ? rc : check_loaded(path, "velocity.", t, vel, e);
 }
 
 int model_load_weights(const char *dir, model_t *model, model_meta_t *m, err_t *e)

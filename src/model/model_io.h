@@ -7,7 +7,8 @@
  * model_save() writes everything into "<dir>.tmp-<pid>" and renames it into
  * place, so a crash never leaves a half-written model under <dir>. It
  * refuses to replace an existing directory that is not an mscnn model.
- * The loaders reject a truncated, corrupt or mismatched model with a
+ * The loaders reject a truncated, corrupt or mismatched model, or one with
+ * a non-finite weight or momentum, with a
  * message naming the file and the problem, and change nothing on disk.
  */
 #ifndef MSCNN_MODEL_IO_H
@@ -38,7 +39,12 @@ typedef struct {
     char tuned_by[96];     /* how tau was chosen: "threshold", "accuracy", ... */
 } model_meta_t;
 
+/* Refuses (before writing anything) a model with a non-finite weight or
+ * momentum, naming the tensor and the element. */
 int model_save(const char *dir, const model_t *model, const model_meta_t *m, err_t *e);
+/* 0 when every weight of Stage 1 and the judges is finite; else -1 with e
+ * "tensor NAME has a non-finite value (NaN) at element N". */
+int model_check_finite(const model_t *model, err_t *e);
 
 /* Reads <dir>/model.ini only (to learn what net to build). */
 int model_load_meta(const char *dir, model_meta_t *m, err_t *e);

@@ -1,8 +1,11 @@
 /* setup.c - each layer's config from the settings. */
 #include "setup/setup.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model/model_io.h"
 
@@ -66,9 +69,72 @@ void setup_finish_config(const options_t *o, finish_config_t *c)
     COPY(c->predictions, o->predictions);
 }
 
+/* path made absolute and normalised: ".", ".." and repeated or trailing
+ * slashes resolved, and symbolic links in its longest existing prefix
+ * (realpath), so two spellings of one directory compare equal. */
+static void normalise_path(const char *path, char *out, size_t n)
+{
+    char abs[PATH_MAX * 2], lex[PATH_MAX * 2] = "";
+    char cwd[PATH_MAX] = "/";
+    if (path[0] != '/' && !getcwd(cwd, sizeof cwd))
+        snprintf(cwd, sizeof cwd, ".");
+    snprintf(abs, sizeof abs, "%s/%s", path[0] == '/' ? "" : cwd, path);
+    size_t len = 0;
+    for (char *tok = strtok(abs, "/"); tok; tok = strtok(NULL, "/")) {
+        if (!strcmp(tok, "."))
+            continue;
+        if (!strcmp(tok, "..")) {
+            char *slash = strrchr(lex, '/');
+            len = slash ? (size_t)(slash - lex) : 0;
+            lex[len] = '\0';
+            continue;
+        }
+        len += (size_t)snprintf(lex + len, sizeof lex - len, "/%s", tok);
+        if (len >= sizeof lex)
+            len = sizeof lex - 1;
+    }
+    if (!len)
+        snprintf(lex, sizeof lex, "/");
+    /* the longest prefix that exists, through realpath; the rest as written */
+    char prefix[sizeof lex], real[PATH_MAX];
+    snprintf(prefix, sizeof prefix, "%s", lex);
+    for (;;) {
+        if (realpath(*prefix ? prefix : "/", real)) {
+            const char *rest = lex + strlen(prefix);
+            snprintf(out, n, "%s%s", strcmp(real, "/") || !*rest ? real : "", rest);
+            return;
+        }
+        char *slash = strrchr(prefix, '/');
+        if (!slash) {
+            snprintf(out, n, "%s", lex);
+            return;
+        }
+        *slash = '\0';
+    }
+}
+
+/* --output_dir must not be the model directory or inside it: every save
+ * replaces that directory, and history.csv and the plots with it. */
+static int check_output_dir(const options_t *o, err_t *e)
+{
+    char out[PATH_MAX * 2], model[PATH_MAX * 2];
+    normalise_path(o->output_dir, out, sizeof out);
+    normalise_path(o->save_model, model, sizeof model);
+    size_t n = strlen(model);
+    if (strncmp(out, model, n) || (out[n] != '\0' && out[n] != '/' && strcmp(model, "/")))
+        return 0;
+    err_set(e, "--output_dir '%s' is %s --save_model '%s': each save replaces the model "
+               "directory, which would delete history.csv and the plots; give --output_dir "
+               "a directory outside the model's", o->output_dir,
+            out[n] ? "inside the model directory" : "the same directory as", o->save_model);
+    return -2;
+}
+
 int setup_session_config(const options_t *o, session_config_t *c, err_t *e)
 {
     memset(c, 0, sizeof *c);
+    if (check_output_dir(o, e))
+        return -2;
     const char *dir = session_start_dir(o->load_model, o->save_model, o->stage2_only, e);
     if (!dir)
         return -1;
@@ -90,9 +156,10 @@ int setup_session_config(const options_t *o, session_config_t *c, err_t *e)
 int setup_session_open(session_t *s, const options_t *o, err_t *e)
 {
     session_config_t c;
-    if (setup_session_config(o, &c, e)) {
+    int rc = setup_session_config(o, &c, e);
+    if (rc) {
         memset(s, 0, sizeof *s);
-        return -1;
+        return rc;
     }
     return session_open(s, &c, e);
 }

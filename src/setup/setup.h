@@ -22,8 +22,9 @@ void setup_finish_config(const options_t *o, finish_config_t *c);
 
 /* A session's config: the settings with the recipe applied that goes with
  * the model the session starts from (its architecture: that of the saved
- * model it resumes, else --arch; see options_apply_recipe()). 0, or -1 with
- * e set when that model cannot be read (as session_open() would say). */
+ * model it resumes, else --arch; see options_apply_recipe()). 0, -1 with
+ * e set when that model cannot be read (as session_open() would say), or -2
+ * (a usage error) when --output_dir is --save_model or inside it. */
 int setup_session_config(const options_t *o, session_config_t *c, err_t *e);
 
 /* setup_session_config() then session_open(): 0, -1 or -2 as session_open();

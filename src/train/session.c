@@ -2,6 +2,7 @@
 #include "train/session.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "backends/registry.h"
 
 #define EVAL_BATCH 256
+#define PATH_MAX_LEN 400 /* of a path in the divergence message */
 
 void scored_free(scored_t *s)
 {
@@ -251,7 +253,32 @@ void session_close(session_t *s)
 
 int session_save(session_t *s, err_t *e)
 {
+    if (session_diverged(s))
+        return err_set(e, "not saving the model to '%s': %s", s->cfg.save_model,
+                       s->diverged.msg);
     return model_save(s->cfg.save_model, s->model, &s->meta, e);
+}
+
+int session_diverged(const session_t *s) { return s->diverged.msg[0] != '\0'; }
+
+void session_set_diverged(session_t *s, const char *hint, const char *fmt, ...)
+{
+    if (session_diverged(s))
+        return; /* the first cause is the one to tell */
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    char kept[PATH_MAX_LEN + 64];
+    const char *start = session_start_dir(s->cfg.load_model, s->cfg.save_model,
+                                          s->cfg.train.stage2_only, NULL);
+    if (s->meta.epoch > s->start_epoch || (start && !strcmp(start, s->cfg.save_model)))
+        snprintf(kept, sizeof kept, "the model saved to '%.*s' after epoch %d is kept",
+                 PATH_MAX_LEN, s->cfg.save_model, s->meta.epoch);
+    else
+        snprintf(kept, sizeof kept, "nothing was saved in this run");
+    err_set(&s->diverged, "training diverged: %s; %s (lower %s)", what, kept, hint);
 }
 
 /* ---- history.csv -------------------------------------------------------- */

@@ -93,6 +93,8 @@ typedef struct {
     double val_s1_sum, val_j_sum;
     long val_j_correct;
     int just_finished;          /* the last step completed an epoch */
+    err_t diverged;             /* "" or why training stopped: a non-finite loss or
+                                   weight; nothing is saved after it */
     lookahead_t la;             /* Stage 1's lookahead (cfg.train.lookahead), from the
                                    run's first Stage 1 step to its last */
     /* the judge pool: augmented judge-split images labelled by Stage 1 */
@@ -121,12 +123,18 @@ int session_open(session_t *s, const session_config_t *o, err_t *e);
 void session_close(session_t *s);
 
 /* Runs one step. Returns 1 while there is more to do, 0 when the run's
- * epochs are done, -1 on an error (e.g. the model could not be saved). */
+ * epochs are done, -1 on an error (e.g. the model could not be saved, or
+ * training diverged: see session_diverged()). */
 int session_step(session_t *s, err_t *e);
 /* Brings live.s1_loss and live.s1_acc up to date: Stage 1's training
  * sums stay in backend memory between steps, and cross to the host only
- * when a front end reads live (call this first) or an epoch ends. */
+ * when a front end reads live (call this first) or an epoch ends. A
+ * non-finite sum marks the session diverged (the next step fails). */
 void session_sync(session_t *s);
+/* 1 once a loss or weight turned non-finite (NaN or Inf): training has
+ * stopped, s->diverged.msg says where, and session_save() refuses; the
+ * model saved before stays as it was. */
+int session_diverged(const session_t *s);
 /* 1 when the last step completed an epoch (s->last is new). */
 int session_epoch_done(const session_t *s);
 
@@ -138,6 +146,8 @@ void session_score(session_t *s, const dataset_t *d, scored_t *out);
 int parse_categories(const char *spec, char class_names[][MODEL_NAME_LEN], int k,
                      int *trainable, err_t *e);
 
+/* Saves to save_model; refuses after divergence (and model_save() refuses
+ * non-finite weights). */
 int session_save(session_t *s, err_t *e);
 
 /* Commands a front end may give between steps. A judge whose flag is
@@ -148,6 +158,10 @@ void session_set_trainable(session_t *s, int c, int on);
 void session_retrain_judges(session_t *s, int epochs);
 
 /* Internal to the session files. */
+/* Marks the session diverged: what (printf) says which value and where;
+ * hint names the flag to lower. */
+void session_set_diverged(session_t *s, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int session_history_row(session_t *s, err_t *e);
 void scored_alloc(scored_t *sc, int n, int k);
 /* Scores images start..start+b of d into sc, adding to the loss sums. */

@@ -23,6 +23,9 @@ static double schedule(const session_t *s, double progress)
     return 1.0;
 }
 
+/* "NaN", "+Inf" or "-Inf". */
+static const char *nonfinite_name(double v) { return isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf"; }
+
 static int batch_steps(int n, int bs) { return (n + bs - 1) / bs; }
 
 /* The judge pool holds judge_passes augmented views of the judge split. */
@@ -130,6 +133,7 @@ static void step_stage1(session_t *s)
     s->s1_stale = 1;
     update_clock(s, s->s1_seen);
     if (++s->live.step == s->live.steps) {
+        session_sync(s); /* once a phase: a NaN loss stops here, not in the judges */
         if (s->meta.epoch + 1 >= s->start_epoch + s->run_epochs)
             lookahead_end(s);
         set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
@@ -210,6 +214,13 @@ static void step_pool(session_t *s)
     memcpy(s->pool_x + (size_t)start * s->tr.img_floats, s->tr.xhost,
            sizeof(float) * s->tr.img_floats * b);
     memcpy(s->pool_probs + (size_t)start * k, s->tr.probs_host, sizeof(float) * k * b);
+    for (size_t i = 0; i < (size_t)b * k; i++)
+        if (!isfinite(s->tr.probs_host[i])) {
+            session_set_diverged(s, "--lr", "Stage 1's output is %s at epoch %d, pool step %d of %d",
+                                 nonfinite_name(s->tr.probs_host[i]), s->live.epoch,
+                                 s->live.step + 1, s->live.steps);
+            break;
+        }
     for (int i = 0; i < b; i++) {
         int p = argmax_row(s->tr.probs_host + (size_t)i * k, k);
         s->pool_pred[start + i] = p;
@@ -262,6 +273,10 @@ static void train_planned_batch(session_t *s, const int *plan)
     gather_pool(s, s->plan_idx + plan[1], b);
     double loss = judge_step(&s->tr, c, s->gather_x, s->gather_probs, s->gather_right, b,
                              (float)s->live.judge_lr, 1, NULL, &correct);
+    if (!isfinite(loss))
+        session_set_diverged(s, "--judge_lr", "judge '%s' loss is %s at epoch %d, judge step %d of %d",
+                             s->meta.class_names[c], nonfinite_name(loss), s->live.epoch,
+                             s->live.step + 1, s->live.steps);
     s->judge_loss_sum[c] += loss;
     s->judge_correct[c] += correct;
     s->judge_seen[c] += b;
@@ -316,11 +331,41 @@ void session_sync(session_t *s)
     s->live.s1_loss = loss / s->s1_seen;
     s->live.s1_acc = hits / s->s1_seen;
     s->s1_stale = 0;
+    if (!isfinite(loss)) { /* the sums are read every few steps: it turned by this one */
+        int bs = s->cfg.train.batch_size;
+        int steps = batch_steps(s->data.train.n, bs), step = (int)((s->s1_seen + bs - 1) / bs);
+        session_set_diverged(s, "--lr", "Stage 1 loss is %s at epoch %d, step %d of %d",
+                             nonfinite_name(loss), s->live.epoch, step, steps);
+    }
+}
+
+/* Before an epoch counts (history row, save): its losses and every weight
+ * must be finite. Returns 0 or -1 with s diverged. */
+static int check_epoch(session_t *s)
+{
+    session_sync(s);
+    if (session_diverged(s))
+        return -1;
+    int ep = s->live.epoch;
+    if (!isfinite(s->val_s1_sum))
+        session_set_diverged(s, "--lr", "Stage 1 validation loss is %s at epoch %d",
+                             nonfinite_name(s->val_s1_sum), ep);
+    else if (!isfinite(s->val_j_sum))
+        session_set_diverged(s, "--judge_lr", "judge validation loss is %s at epoch %d",
+                             nonfinite_name(s->val_j_sum), ep);
+    else {
+        err_t w = {{0}};
+        if (model_check_finite(s->model, &w))
+            session_set_diverged(s, strncmp(w.msg, "tensor judge.", 13) ? "--lr" : "--judge_lr",
+                                 "%s at the end of epoch %d", w.msg, ep);
+    }
+    return session_diverged(s) ? -1 : 0;
 }
 
 static int end_epoch(session_t *s, err_t *e)
 {
-    session_sync(s);
+    if (check_epoch(s))
+        return err_set(e, "%s", s->diverged.msg);
     summarise_val(s);
     s->live.seconds = now_seconds() - s->t0;
     long images = s->stage1_frozen ? s->data.judge.n : s->data.train.n;
@@ -359,6 +404,8 @@ static int step_val(session_t *s, err_t *e)
 int session_step(session_t *s, err_t *e)
 {
     s->just_finished = 0;
+    if (session_diverged(s))
+        return err_set(e, "%s", s->diverged.msg);
     if (!s->epoch_open) {
         if (s->meta.epoch >= s->start_epoch + s->run_epochs)
             return 0;
@@ -386,6 +433,8 @@ int session_step(session_t *s, err_t *e)
     }
     if (rc)
         return -1;
+    if (session_diverged(s)) /* a judge step's loss */
+        return err_set(e, "%s", s->diverged.msg);
     return s->epoch_open || s->meta.epoch < s->start_epoch + s->run_epochs;
 }
 
