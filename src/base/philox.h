@@ -81,4 +81,20 @@ PHILOX_FN void philox_dropout4(uint64_t seed, uint64_t stream, uint64_t block, f
         out[j] = (float)(r.v[j] >> 8) * (1.0f / 16777216.0f) < keep ? scale : 0.0f;
 }
 
+/* Elements [lo, hi) of the mask into mask + lo; lo a multiple of 4, so a
+ * span starts on a generator block (a partial last block is cut). */
+PHILOX_FN void philox_dropout_span(uint64_t seed, uint64_t stream, uint64_t lo, uint64_t hi,
+                                   float p, float *mask)
+{
+    float four[4];
+    uint64_t i = lo;
+    for (; i + 4 <= hi; i += 4)
+        philox_dropout4(seed, stream, i / 4, p, mask + i);
+    if (i < hi) {
+        philox_dropout4(seed, stream, i / 4, p, four);
+        for (uint64_t j = i; j < hi; j++)
+            mask[j] = four[j - i];
+    }
+}
+
 #endif

@@ -169,14 +169,7 @@ typedef struct {
 static void dropout_range(const void *p, size_t lo, size_t hi)
 {
     const drop_args_t *a = p;
-    float four[4];
-    size_t i = lo;
-    for (; i + 4 <= hi; i += 4)
-        philox_dropout4(a->seed, a->stream, i / 4, a->p, a->mask + i);
-    if (i < hi) {
-        philox_dropout4(a->seed, a->stream, i / 4, a->p, four);
-        memcpy(a->mask + i, four, (hi - i) * sizeof(float));
-    }
+    philox_dropout_span(a->seed, a->stream, lo, hi, a->p, a->mask);
 }
 
 static void cpu_dropout_mask(backend_t *be, size_t count, float p, uint64_t seed,

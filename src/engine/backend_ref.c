@@ -54,6 +54,7 @@ void ref_free(backend_t *be, void *p)
     afree(p);
 }
 
+/* Host memory on both sides: upload, download and copy are one memcpy. */
 void ref_upload(backend_t *be, float *dst, const float *src, size_t count)
 {
     (void)be;
@@ -62,8 +63,7 @@ void ref_upload(backend_t *be, float *dst, const float *src, size_t count)
 
 void ref_download(backend_t *be, float *dst, const float *src, size_t count)
 {
-    (void)be;
-    memcpy(dst, src, count * sizeof(float));
+    ref_upload(be, dst, src, count);
 }
 
 void ref_upload_i32(backend_t *be, int32_t *dst, const int32_t *src, size_t count)
@@ -74,14 +74,12 @@ void ref_upload_i32(backend_t *be, int32_t *dst, const int32_t *src, size_t coun
 
 void ref_download_i32(backend_t *be, int32_t *dst, const int32_t *src, size_t count)
 {
-    (void)be;
-    memcpy(dst, src, count * sizeof(int32_t));
+    ref_upload_i32(be, dst, src, count);
 }
 
 void ref_copy(backend_t *be, float *dst, const float *src, size_t count)
 {
-    (void)be;
-    memcpy(dst, src, count * sizeof(float));
+    ref_upload(be, dst, src, count);
 }
 
 void ref_copy_rows(backend_t *be, int rows, int width, const float *src, int src_stride,
@@ -504,16 +502,8 @@ void ref_dropout_mask(backend_t *be, size_t count, float p, uint64_t seed, uint6
                       float *mask)
 {
     (void)be;
-    /* mask (count): four elements per generator call, the tail from a
-     * partial block */
-    float four[4];
-    size_t whole = count / 4;
-    for (size_t blk = 0; blk < whole; blk++)
-        philox_dropout4(seed, stream, blk, p, mask + 4 * blk);
-    if (count % 4) {
-        philox_dropout4(seed, stream, whole, p, four);
-        memcpy(mask + 4 * whole, four, (count % 4) * sizeof(float));
-    }
+    /* mask (count) */
+    philox_dropout_span(seed, stream, 0, count, p, mask);
 }
 
 /* ---- batch norm + GELU ------------------------------------------------- */
