@@ -52,22 +52,37 @@ float *model_judge_velocity(const model_t *m, int c)
     return m->judge_velocity + (size_t)c * m->judge->total;
 }
 
+void model_set_judge_alt(model_t *m, float *alt)
+{
+    m->judge_alt = alt;
+    model_use_judge(m, m->current);
+}
+
 void model_use_judge(model_t *m, int c)
 {
-    m->judge->data = model_judge_data(m, c);
+    m->judge->data = m->judge_alt ? m->judge_alt + (size_t)c * m->judge->total
+                                  : model_judge_data(m, c);
     m->judge->velocity = model_judge_velocity(m, c);
     m->current = c;
 }
 
-/* A judge starts out undecided: its output layer is zero, so its first
- * score is 0.5 whatever the image, and early training does not push
- * random features around. */
-static void zero_output_layer(model_t *m)
+static void zero_param(model_t *m, float *base, const char *name)
 {
-    const param_t *w = net_find_param(m->judge, "judge.fc2.weight");
-    float *zero = afloat(w->count);
-    m->be->upload(m->be, m->judge->data + w->offset, zero, w->count);
+    const param_t *p = net_find_param(m->judge, name);
+    float *zero = afloat(p->count);
+    m->be->upload(m->be, base + p->offset, zero, p->count);
     afree(zero);
+}
+
+/* A judge starts out as its calibrated baseline: its output layer is
+ * zero, so it adds nothing to sigmoid(a z + b) whatever the image, and
+ * early training does not push random features around. */
+void model_judge_zero_output(model_t *m, int c)
+{
+    zero_param(m, model_judge_data(m, c), "judge.fc2.weight");
+    zero_param(m, model_judge_data(m, c), "judge.fc2.bias");
+    zero_param(m, model_judge_velocity(m, c), "judge.fc2.weight");
+    zero_param(m, model_judge_velocity(m, c), "judge.fc2.bias");
 }
 
 void model_init(model_t *m, uint64_t seed)
@@ -76,7 +91,7 @@ void model_init(model_t *m, uint64_t seed)
     for (int c = 0; c < m->k; c++) {
         model_use_judge(m, c);
         net_init(m->judge, seed + 1000003ULL * (uint64_t)(c + 1));
-        zero_output_layer(m);
+        model_judge_zero_output(m, c);
     }
     model_use_judge(m, 0);
 }

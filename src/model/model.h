@@ -33,6 +33,8 @@ typedef struct {
     float *judge_velocity;   /* (k, judge->total) backend memory */
     float *judge_own_data, *judge_own_velocity; /* the net's own, restored on free */
     int current;             /* judge the shared net points at */
+    float *judge_alt;        /* NULL, or (k, judge->total) backend memory that
+                                model_use_judge() takes the parameters from */
 } model_t;
 
 /* Both nets take images of in_c planes of in_h x in_w (the data's). */
@@ -43,6 +45,13 @@ void model_free(model_t *m);
 void model_init(model_t *m, uint64_t seed);
 /* Points the shared judge net at judge c's parameters and momentum. */
 void model_use_judge(model_t *m, int c);
+/* While alt is set (k x judge->total floats, backend memory, the
+ * caller's), model_use_judge() points judge c's parameters at alt's slice
+ * c (momentum stays): for scoring other weights. NULL ends it. */
+void model_set_judge_alt(model_t *m, float *alt);
+/* Zeroes judge c's output layer (weights, bias and their momentum): its
+ * net then adds nothing to the calibrated baseline (train/stage2.h). */
+void model_judge_zero_output(model_t *m, int c);
 /* Judge c's parameters / momentum (judge->total floats). */
 float *model_judge_data(const model_t *m, int c);
 float *model_judge_velocity(const model_t *m, int c);

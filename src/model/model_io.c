@@ -185,8 +185,9 @@ static int write_ini(const char *path, const model_meta_t *m, err_t *e)
                 "judge_holdout = %.17g\n",
             m->epoch, (long long)m->step, (unsigned long long)m->split_seed, m->judge_holdout);
     for (int c = 0; c < m->k; c++)
-        fprintf(fp, "\n[category.%d]\nname = %s\nthreshold = %.17g\ntrainable = %d\n", c,
-                m->class_names[c], m->tau[c], m->trainable[c]);
+        fprintf(fp, "\n[category.%d]\nname = %s\nthreshold = %.17g\ntrainable = %d\n"
+                    "calibration = %.17g,%.17g\n",
+                c, m->class_names[c], m->tau[c], m->trainable[c], m->calib[c][0], m->calib[c][1]);
     if (ferror(fp) | fclose(fp))
         return err_set(e, "%s: write failed: %s", path, strerror(errno));
     return 0;
@@ -281,7 +282,24 @@ static int parse_floats3(const char *s, float out[3])
     return 0;
 }
 
-/* [category.N]: name, threshold and trainable of category N */
+/* "a,b": judge calibration, a > 0 (stage2.h). 1 when valid. */
+static int parse_calibration(const char *val, double ab[2])
+{
+    char *end;
+    errno = 0;
+    double a = strtod(val, &end);
+    if (end == val || *end != ',')
+        return 0;
+    const char *rest = end + 1;
+    double b = strtod(rest, &end);
+    if (end == rest || *end || errno || !isfinite(a) || !isfinite(b) || a < 0)
+        return 0;
+    ab[0] = a;
+    ab[1] = b;
+    return 1;
+}
+
+/* [category.N]: name, threshold, trainable and calibration of category N */
 static int category_key(ini_ctx_t *c, const char *sec, const char *key, const char *val)
 {
     model_meta_t *m = c->m;
@@ -307,6 +325,8 @@ static int category_key(ini_ctx_t *c, const char *sec, const char *key, const ch
         m->trainable[idx] = (int)flag;
         return 1;
     }
+    if (!strcmp(key, "calibration")) /* optional: models before it have 0,0 */
+        return parse_calibration(val, m->calib[idx]);
     return 0;
 }
 

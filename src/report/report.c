@@ -125,6 +125,47 @@ static void print_selective(FILE *fp, const metrics_summary_t *ms, const tune_in
     fputc('\n', fp);
 }
 
+/* AURC x1000 of kappa over the images of sc Stage 1 assigned to c. */
+static double category_aurc(const scored_t *sc, int c, const double *kappa)
+{
+    int m = 0, *y = xmalloc(sizeof(int) * (sc->n ? sc->n : 1));
+    int *p = xmalloc(sizeof(int) * (sc->n ? sc->n : 1));
+    double *q = xmalloc(sizeof(double) * (sc->n ? sc->n : 1));
+    for (int i = 0; i < sc->n; i++)
+        if (sc->p[i] == c) {
+            y[m] = sc->y[i];
+            p[m] = sc->p[i];
+            q[m++] = kappa[i];
+        }
+    double a = m ? 1000 * metrics_aurc(m, y, p, q).aurc : NAN;
+    free(y);
+    free(p);
+    free(q);
+    return a;
+}
+
+/* Each judge against MSP within its category, on the test set and on the
+ * validation split the judges were chosen by (train/stage2.h). */
+static void print_category_aurc(FILE *fp, const session_t *s, const scored_t *t)
+{
+    const scored_t *v = &s->val;
+    int have_val = v->n > 0 && v->y;
+    fprintf(fp, "Per category AURC x1000 (images Stage 1 assigned to it; judge / MSP):\n");
+    fprintf(fp, "  %-14s %9s %9s %9s %9s  %s\n", "category", "test J", "test MSP", "val J",
+            "val MSP", s->nhistory ? "judge kept" : "");
+    for (int c = 0; c < s->meta.k; c++) {
+        fprintf(fp, "  %-14s %9.2f %9.2f", s->meta.class_names[c],
+                category_aurc(t, c, t->score), category_aurc(t, c, t->msp));
+        if (have_val)
+            fprintf(fp, " %9.2f %9.2f", category_aurc(v, c, v->score), category_aurc(v, c, v->msp));
+        else
+            fprintf(fp, " %9s %9s", "-", "-");
+        if (s->nhistory)
+            fprintf(fp, "  %s", judge_keep_names[s->last.cat[c].kept]);
+        fputc('\n', fp);
+    }
+}
+
 static void print_ranking(FILE *fp, const session_t *s, const scored_t *t)
 {
     int k = s->meta.k;
@@ -157,6 +198,7 @@ static void print_ranking(FILE *fp, const session_t *s, const scored_t *t)
     }
     free(uc);
     free(mc);
+    print_category_aurc(fp, s, t);
 }
 
 void print_report(FILE *fp, const session_t *s, const scored_t *t, const tune_info_t *tune)

@@ -20,6 +20,7 @@ void scored_free(scored_t *s)
     free(s->p);
     free(s->msp);
     free(s->score);
+    free(s->alt);
     memset(s, 0, sizeof *s);
 }
 
@@ -188,7 +189,8 @@ static void alloc_scratch(session_t *s)
     s->gather_x = afloat(b * s->tr.img_floats);
     s->gather_probs = afloat(b * s->meta.k);
     s->gather_right = xcalloc(b, sizeof(int));
-    s->gather_scores = afloat(b);
+    s->gather_scores = xcalloc(b, sizeof(double));
+    s->gather_offset = xcalloc(b, sizeof(double));
 }
 
 int session_open(session_t *s, const session_config_t *o, err_t *e)
@@ -232,14 +234,18 @@ void session_close(session_t *s)
     lookahead_free(&s->la);
     if (s->tr.be)
         trainer_free(&s->tr);
+    if (s->prev_dev)
+        s->be->free(s->be, s->prev_dev);
     model_free(s->model);
     backend_free(s->be);
     run_data_free(&s->data);
     scored_free(&s->val);
     free(s->history);
     free(s->order);
-    afree(s->pool_x);
     afree(s->pool_probs);
+    free(s->pool_z);
+    afree(s->prev_data);
+    afree(s->prev_velocity);
     free(s->pool_pred);
     free(s->pool_right);
     free(s->plan);
@@ -247,7 +253,8 @@ void session_close(session_t *s)
     afree(s->gather_x);
     afree(s->gather_probs);
     free(s->gather_right);
-    afree(s->gather_scores);
+    free(s->gather_scores);
+    free(s->gather_offset);
     memset(s, 0, sizeof *s);
 }
 

@@ -6,11 +6,14 @@
  * in a loop; the workbench calls it from its training thread.
  *
  * An epoch: Stage 1 trains on its split (skipped when Stage 1 is frozen);
- * Stage 1, in inference mode, labels augmented views of the judge split
- * ("pool"); each trainable judge trains on the pool images Stage 1 assigned
- * to its category; both stages are scored on the validation split (which
- * becomes the cached scores threshold tuning uses); then history.csv gets
- * a row and the model is saved.
+ * Stage 1, in inference mode and with the test-time views the evaluation
+ * uses, labels the judge split (the "pool"; kept while Stage 1 stays
+ * frozen); each trainable judge is calibrated on the pool images Stage 1
+ * assigned to its category, then trains on judge_passes augmented views
+ * of them; both stages are scored on the validation split, where each
+ * judge keeps its best candidate (train/stage2.h), and those scores become
+ * the cached ones threshold tuning uses; then history.csv gets a row and
+ * the model is saved.
  */
 #ifndef MSCNN_SESSION_H
 #define MSCNN_SESSION_H
@@ -20,6 +23,7 @@
 #include "train/lookahead.h"
 #include "model/model.h"
 #include "model/model_io.h"
+#include "train/stage2.h"
 #include "train/train.h"
 
 /* What a session needs: the data, the recipe, the device and where the
@@ -42,6 +46,9 @@ typedef struct {
     double judge_loss, judge_acc;         /* judge training, pool images predicted c */
     double val_judge_loss, val_judge_acc; /* validation images predicted c */
     int judge_n, val_n;
+    double val_aurc, val_aurc_msp; /* raw AURC of the kept judge and of MSP on
+                                      validation images predicted c */
+    judge_keep_t kept;          /* what the judge kept at the epoch's end */
 } cat_stats_t;
 
 typedef struct {
@@ -63,6 +70,8 @@ typedef struct {
     int n, k;
     int *y, *p;                 /* (n) label, Stage 1 prediction */
     double *msp, *score;        /* (n) Stage 1 max softmax, judge score */
+    double *alt;                /* (n) the judges' previous weights' score, or NULL
+                                   (validation during training: stage2.h) */
     double s1_loss, j_loss;     /* means */
 } scored_t;
 
@@ -97,17 +106,23 @@ typedef struct {
                                    weight; nothing is saved after it */
     lookahead_t la;             /* Stage 1's lookahead (cfg.train.lookahead), from the
                                    run's first Stage 1 step to its last */
-    /* the judge pool: augmented judge-split images labelled by Stage 1 */
+    /* the judge pool: the judge split labelled by Stage 1 (image i of the
+       pool is image i of data.judge) */
     int pool_n;
-    float *pool_x;              /* (pool_n, image) */
+    int pool_fresh;             /* the pool is Stage 1's current answer */
     float *pool_probs;          /* (pool_n, k) */
+    double *pool_z;             /* (pool_n) logit of MSP */
     int *pool_pred, *pool_right;
     int *plan;                  /* (nplan, 3): category, first index into plan_idx, count */
-    int *plan_idx;              /* pool indices grouped by category */
+    int *plan_idx;              /* pool indices grouped by category, judge_passes times */
     int nplan;
     float *gather_x, *gather_probs; /* (max_batch, ...) host scratch */
     int *gather_right;
-    float *gather_scores;
+    double *gather_scores, *gather_offset;
+    /* the judges as they were before this epoch's judge phase (stage2.h) */
+    float *prev_data, *prev_velocity; /* (k, judge total) host */
+    float *prev_dev;            /* (k, judge total) backend memory: prev_data */
+    int have_prev;
 } session_t;
 
 /* The model a session starts from: load_model, or with stage2_only the

@@ -28,8 +28,14 @@ static const char *nonfinite_name(double v) { return isnan(v) ? "NaN" : v > 0 ? 
 
 static int batch_steps(int n, int bs) { return (n + bs - 1) / bs; }
 
-/* The judge pool holds judge_passes augmented views of the judge split. */
-static int pool_size(const session_t *s) { return s->data.judge.n * s->cfg.train.judge_passes; }
+/* The judge pool is the judge split, labelled by Stage 1. */
+static int pool_size(const session_t *s) { return s->data.judge.n; }
+
+/* Pool steps of this epoch: none while the pool is Stage 1's answer. */
+static int pool_steps(const session_t *s)
+{
+    return s->pool_fresh ? 0 : batch_steps(pool_size(s), s->tr.max_batch);
+}
 
 static void set_phase(session_t *s, phase_t ph, int steps)
 {
@@ -47,8 +53,8 @@ static void shuffled_order(session_t *s, int n)
 }
 
 /* The augmentation of Stage 1's training images (for_pool 0) or of the
- * judge pool (1: alternating flips become random ones there, as the pool
- * holds several views of each image per epoch). NULL when off. */
+ * judges' images (1: alternating flips become random ones there, as the
+ * judges see several views of each image per epoch). NULL when off. */
 static const augment_t *augmentation(const session_t *s, int for_pool, augment_t *aug)
 {
     const train_config_t *o = &s->cfg.train;
@@ -79,6 +85,7 @@ static void lookahead_end(session_t *s)
 {
     if (!s->la.slow)
         return;
+    s->pool_fresh = 0;
     lookahead_finish(&s->la, s->model->stage1);
     lookahead_free(&s->la);
 }
@@ -102,7 +109,7 @@ static void begin_epoch(session_t *s)
     s->live.judge_lr = s->cfg.train.judge_lr * schedule(s, progress + 0.5);
     if (s->stage1_frozen) {
         lookahead_end(s);
-        set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
+        set_phase(s, PHASE_POOL, pool_steps(s));
     } else {
         lookahead_begin(s);
         shuffled_order(s, s->data.train.n);
@@ -128,6 +135,7 @@ static void step_stage1(session_t *s)
     s->live.lr = s->cfg.train.lr * schedule(s, progress);
     stage1_step(&s->tr, b, (float)s->live.lr, (uint64_t)s->meta.step);
     lookahead_step(&s->la, s->model->stage1);
+    s->pool_fresh = 0;
     s->meta.step++;
     s->s1_seen += b;
     s->s1_stale = 1;
@@ -136,24 +144,23 @@ static void step_stage1(session_t *s)
         session_sync(s); /* once a phase: a NaN loss stops here, not in the judges */
         if (s->meta.epoch + 1 >= s->start_epoch + s->run_epochs)
             lookahead_end(s);
-        set_phase(s, PHASE_POOL, batch_steps(pool_size(s), s->tr.max_batch));
+        set_phase(s, PHASE_POOL, pool_steps(s));
     }
 }
 
 static void pool_alloc(session_t *s)
 {
-    int n = pool_size(s), k = s->meta.k;
-    if (s->pool_n == n && s->pool_x)
+    int n = pool_size(s), k = s->meta.k, passes = s->cfg.train.judge_passes;
+    if (s->pool_n == n && s->pool_probs)
         return;
-    afree(s->pool_x);
     afree(s->pool_probs);
     s->pool_n = n;
-    s->pool_x = afloat((size_t)(n ? n : 1) * s->tr.img_floats);
     s->pool_probs = afloat((size_t)(n ? n : 1) * k);
+    s->pool_z = xrealloc(s->pool_z, sizeof(double) * (n ? n : 1));
     s->pool_pred = xrealloc(s->pool_pred, sizeof(int) * (n ? n : 1));
     s->pool_right = xrealloc(s->pool_right, sizeof(int) * (n ? n : 1));
-    s->plan_idx = xrealloc(s->plan_idx, sizeof(int) * (n ? n : 1));
-    s->plan = xrealloc(s->plan, sizeof(int) * 3 * (n + k + 1));
+    s->plan_idx = xrealloc(s->plan_idx, sizeof(int) * ((size_t)n * passes + 1));
+    s->plan = xrealloc(s->plan, sizeof(int) * 3 * ((size_t)n * passes + k + 1));
 }
 
 static int argmax_row(const float *p, int k)
@@ -166,7 +173,8 @@ static int argmax_row(const float *p, int k)
 }
 
 /* Groups the pool by Stage 1's prediction into judge mini-batches of the
- * trainable categories, in a shuffled order. */
+ * trainable categories: judge_passes shuffled passes over each category's
+ * images, the batches in a shuffled order. */
 static void make_plan(session_t *s)
 {
     int k = s->meta.k, jb = s->cfg.train.judge_batch_size, used = 0;
@@ -175,10 +183,13 @@ static void make_plan(session_t *s)
         if (!s->meta.trainable[c])
             continue;
         int first = used;
-        for (int i = 0; i < s->pool_n; i++)
-            if (s->pool_pred[i] == c)
-                s->plan_idx[used++] = i;
-        rng_shuffle(&s->meta.rng, s->plan_idx + first, used - first);
+        for (int pass = 0; pass < s->cfg.train.judge_passes; pass++) {
+            int from = used;
+            for (int i = 0; i < s->pool_n; i++)
+                if (s->pool_pred[i] == c)
+                    s->plan_idx[used++] = i;
+            rng_shuffle(&s->meta.rng, s->plan_idx + from, used - from);
+        }
         for (int at = first; at < used; at += jb) {
             int *p = s->plan + 3 * s->nplan++;
             p[0] = c, p[1] = at, p[2] = used - at < jb ? used - at : jb;
@@ -194,25 +205,59 @@ static void make_plan(session_t *s)
     }
 }
 
+/* Fits each trainable judge's baseline to the pool images Stage 1
+ * assigned to its category (stage2.h). */
+static void calibrate_judges(session_t *s)
+{
+    int n = s->pool_n, *right = xmalloc(sizeof(int) * (n ? n : 1));
+    double *z = xmalloc(sizeof(double) * (n ? n : 1));
+    for (int c = 0; c < s->meta.k; c++) {
+        if (!s->meta.trainable[c])
+            continue;
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (s->pool_pred[i] == c) {
+                z[m] = s->pool_z[i];
+                right[m++] = s->pool_right[i];
+            }
+        judge_calibrate(z, right, m, s->meta.calib[c]);
+    }
+    free(right);
+    free(z);
+}
+
+/* Keeps the judges' weights as they are before they train (host and
+ * backend copies), for the end-of-epoch selection. */
+static void snapshot_judges(session_t *s)
+{
+    backend_t *be = s->be;
+    size_t total = s->model->judge->total * (size_t)s->meta.k;
+    if (!s->prev_data) {
+        s->prev_data = afloat(total);
+        s->prev_velocity = afloat(total);
+        s->prev_dev = be->alloc(be, total);
+    }
+    be->download(be, s->prev_data, s->model->judge_data, total);
+    be->download(be, s->prev_velocity, s->model->judge_velocity, total);
+    be->upload(be, s->prev_dev, s->prev_data, total);
+    s->have_prev = 1;
+}
+
+/* The pool: the judge split, unaugmented, through Stage 1 with the
+ * evaluation's test-time views, so the judges learn from the answers
+ * they will judge. */
 static void step_pool(session_t *s)
 {
-    if (s->live.step == 0) { /* judge_passes shuffled passes over the judge split */
+    if (s->live.step == 0) {
         pool_alloc(s);
-        int n = s->data.judge.n;
         s->order = xrealloc(s->order, sizeof(int) * (s->pool_n ? s->pool_n : 1));
         for (int i = 0; i < s->pool_n; i++)
-            s->order[i] = i % n;
-        for (int pass = 0; pass < s->cfg.train.judge_passes; pass++)
-            rng_shuffle(&s->meta.rng, s->order + (size_t)pass * n, n);
+            s->order[i] = i;
     }
     int k = s->meta.k, mb = s->tr.max_batch, start = s->live.step * mb;
     int b = s->pool_n - start < mb ? s->pool_n - start : mb;
-    augment_t aug;
-    trainer_load(&s->tr, &s->data.judge, s->order + start, b, augmentation(s, 1, &aug),
-                 &s->meta.rng);
-    stage1_infer(&s->tr, b, 0);
-    memcpy(s->pool_x + (size_t)start * s->tr.img_floats, s->tr.xhost,
-           sizeof(float) * s->tr.img_floats * b);
+    trainer_load(&s->tr, &s->data.judge, s->order + start, b, NULL, NULL);
+    stage1_infer(&s->tr, b, s->cfg.train.tta);
     memcpy(s->pool_probs + (size_t)start * k, s->tr.probs_host, sizeof(float) * k * b);
     for (size_t i = 0; i < (size_t)b * k; i++)
         if (!isfinite(s->tr.probs_host[i])) {
@@ -222,27 +267,40 @@ static void step_pool(session_t *s)
             break;
         }
     for (int i = 0; i < b; i++) {
-        int p = argmax_row(s->tr.probs_host + (size_t)i * k, k);
+        const float *pr = s->tr.probs_host + (size_t)i * k;
+        int p = argmax_row(pr, k);
         s->pool_pred[start + i] = p;
         s->pool_right[start + i] = p == s->tr.labels_host[i];
+        s->pool_z[start + i] = msp_logit(pr[p]);
     }
-    if (++s->live.step == s->live.steps) {
-        make_plan(s);
-        set_phase(s, PHASE_JUDGES, s->nplan);
-    }
+    if (++s->live.step == s->live.steps)
+        s->pool_fresh = 1;
 }
 
-/* Copies pool rows idx[0..b) into the gather buffers. */
-static void gather_pool(session_t *s, const int *idx, int b)
+/* After the pool: calibrate, plan and snapshot the judges. */
+static void begin_judges(session_t *s)
 {
-    int k = s->meta.k;
+    pool_alloc(s);
+    calibrate_judges(s);
+    make_plan(s);
+    snapshot_judges(s);
+    set_phase(s, PHASE_JUDGES, s->nplan);
+}
+
+/* Pool rows idx[0..b) into the gather buffers: each image in a fresh
+ * augmented view, with Stage 1's answer on the unaugmented one. */
+static void gather_pool(session_t *s, int c, const int *idx, int b)
+{
+    int k = s->meta.k, lab[b];
+    augment_t aug;
+    dataset_make_batch_aug(&s->data.judge, idx, b, s->tr.mean, s->tr.std,
+                           augmentation(s, 1, &aug), &s->meta.rng, s->gather_x, lab);
+    const double *ab = s->meta.calib[c];
     for (int i = 0; i < b; i++) {
-        size_t img = s->tr.img_floats;
-        memcpy(s->gather_x + (size_t)i * img, s->pool_x + (size_t)idx[i] * img,
-               sizeof(float) * img);
         memcpy(s->gather_probs + (size_t)i * k, s->pool_probs + (size_t)idx[i] * k,
                sizeof(float) * k);
         s->gather_right[i] = s->pool_right[idx[i]];
+        s->gather_offset[i] = ab[0] * s->pool_z[idx[i]] + ab[1];
     }
 }
 
@@ -270,9 +328,9 @@ static void train_planned_batch(session_t *s, const int *plan)
     int c = plan[0], b = plan[2], correct = 0;
     if (!s->meta.trainable[c])
         return;
-    gather_pool(s, s->plan_idx + plan[1], b);
-    double loss = judge_step(&s->tr, c, s->gather_x, s->gather_probs, s->gather_right, b,
-                             (float)s->live.judge_lr, 1, NULL, &correct);
+    gather_pool(s, c, s->plan_idx + plan[1], b);
+    double loss = judge_step(&s->tr, c, s->gather_x, s->gather_probs, s->gather_offset,
+                             s->gather_right, b, (float)s->live.judge_lr, 1, NULL, &correct);
     if (!isfinite(loss))
         session_set_diverged(s, "--judge_lr", "judge '%s' loss is %s at epoch %d, judge step %d of %d",
                              s->meta.class_names[c], nonfinite_name(loss), s->live.epoch,
@@ -293,6 +351,66 @@ static void step_judges(session_t *s)
         scored_free(&s->val);
         set_phase(s, PHASE_VAL, batch_steps(s->data.val.n, s->tr.max_batch));
     }
+}
+
+/* Judge c keeps what ranks its validation images best (stage2.h): its
+ * trained weights, its weights from before this epoch, or its calibrated
+ * baseline (output layer zeroed); s->val's scores follow. */
+static void select_judge(session_t *s, int c, int *rows, double *base, int frozen)
+{
+    scored_t *v = &s->val;
+    cat_stats_t *cs = &s->live.cat[c];
+    int m = 0;
+    for (int i = 0; i < v->n; i++)
+        if (v->p[i] == c) {
+            rows[m++] = i;
+            base[i] = 1 / (1 + exp(-(s->meta.calib[c][0] * msp_logit(v->msp[i]) +
+                                     s->meta.calib[c][1])));
+        }
+    double aurc[3];
+    judge_keep_t keep = judge_select(m, rows, v->y, v->p, v->score, v->alt, v->msp, aurc);
+    cs->val_aurc_msp = aurc[KEEP_BASELINE];
+    if (frozen) { /* reported, never changed */
+        cs->kept = KEEP_FROZEN;
+        cs->val_aurc = aurc[KEEP_TRAINED];
+        return;
+    }
+    cs->kept = keep;
+    cs->val_aurc = aurc[keep];
+    if (keep == KEEP_TRAINED)
+        return;
+    backend_t *be = s->be;
+    size_t total = s->model->judge->total, at = (size_t)c * total;
+    if (keep == KEEP_PREVIOUS) {
+        be->upload(be, model_judge_data(s->model, c), s->prev_data + at, total);
+        be->upload(be, model_judge_velocity(s->model, c), s->prev_velocity + at, total);
+    } else
+        model_judge_zero_output(s->model, c);
+    for (int j = 0; j < m; j++)
+        v->score[rows[j]] = keep == KEEP_PREVIOUS ? v->alt[rows[j]] : base[rows[j]];
+}
+
+/* Selection for every trainable judge (frozen ones stay bit-identical),
+ * then the validation judge loss and hits of the kept scores. */
+static void select_judges(session_t *s)
+{
+    scored_t *v = &s->val;
+    int *rows = xmalloc(sizeof(int) * (v->n ? v->n : 1));
+    double *base = xmalloc(sizeof(double) * (v->n ? v->n : 1));
+    for (int c = 0; c < s->meta.k; c++)
+        select_judge(s, c, rows, base, !s->meta.trainable[c]);
+    s->val_j_sum = 0;
+    s->val_j_correct = 0;
+    for (int i = 0; i < v->n; i++) {
+        int right = v->p[i] == v->y[i];
+        double q = right ? v->score[i] : 1 - v->score[i];
+        s->val_j_sum += -log(q > 1e-300 ? q : 1e-300);
+        s->val_j_correct += (v->score[i] >= 0.5) == right;
+    }
+    free(rows);
+    free(base);
+    free(v->alt);
+    v->alt = NULL;
 }
 
 /* Per-category and overall validation figures from s->val. */
@@ -366,6 +484,7 @@ static int end_epoch(session_t *s, err_t *e)
 {
     if (check_epoch(s))
         return err_set(e, "%s", s->diverged.msg);
+    select_judges(s);
     summarise_val(s);
     s->live.seconds = now_seconds() - s->t0;
     long images = s->stage1_frozen ? s->data.judge.n : s->data.train.n;
@@ -388,6 +507,8 @@ static int step_val(session_t *s, err_t *e)
     int mb = s->tr.max_batch;
     if (s->live.step == 0) {
         scored_alloc(&s->val, d->n, s->meta.k);
+        if (s->have_prev)
+            s->val.alt = xcalloc(d->n ? d->n : 1, sizeof(double));
         s->val_s1_sum = s->val_j_sum = 0;
         s->val_j_correct = 0;
     }
@@ -417,10 +538,10 @@ int session_step(session_t *s, err_t *e)
         step_stage1(s);
         break;
     case PHASE_POOL:
-        if (s->live.steps == 0)
-            set_phase(s, PHASE_JUDGES, 0);
-        else
+        if (s->live.steps > 0)
             step_pool(s);
+        if (s->live.step == s->live.steps && !session_diverged(s))
+            begin_judges(s);
         break;
     case PHASE_JUDGES:
         step_judges(s);

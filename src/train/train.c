@@ -31,6 +31,8 @@ void trainer_init(trainer_t *t, const train_config_t *cfg, model_t *model, const
     t->side_host = afloat(b * JUDGE_SIDE(t->k));
     t->jprobs = be->alloc(be, b * 2);
     t->jprobs_host = afloat(b * 2);
+    t->jlogits = be->alloc(be, b * 2);
+    t->jlogits_host = afloat(b * 2);
     t->jlabels = be->alloc_i32(be, b);
     t->jlabels_host = xcalloc(b, sizeof(int32_t));
     t->view_host = afloat(b * t->img_floats);
@@ -44,6 +46,7 @@ void trainer_free(trainer_t *t)
     be->free(be, t->probs);
     be->free(be, t->side);
     be->free(be, t->jprobs);
+    be->free(be, t->jlogits);
     be->free(be, t->logits);
     be->free(be, t->labels);
     be->free(be, t->jlabels);
@@ -52,6 +55,7 @@ void trainer_free(trainer_t *t)
     afree(t->xhost);
     afree(t->probs_host);
     afree(t->jprobs_host);
+    afree(t->jlogits_host);
     afree(t->side_host);
     free(t->labels_host);
     free(t->jlabels_host);
@@ -160,9 +164,53 @@ void judge_features(const float *probs, int b, int k, float *out)
     }
 }
 
+double msp_logit(double msp)
+{
+    double p = msp < 1e-9 ? 1e-9 : msp > 1 - 1e-9 ? 1 - 1e-9 : msp;
+    return log(p / (1 - p));
+}
+
+/* The judge's logits plus the offsets on the "right" column: the loss's
+ * gradient with respect to these is the one with respect to the net's. */
+static const float *offset_logits(trainer_t *t, const float *logits, const double *offset, int b)
+{
+    if (!offset)
+        return logits;
+    for (int i = 0; i < b; i++) {
+        t->jlogits_host[2 * i] = 0.0f;
+        t->jlogits_host[2 * i + 1] = (float)offset[i];
+    }
+    t->be->upload(t->be, t->jlogits, t->jlogits_host, (size_t)b * 2);
+    t->be->axpby(t->be, (size_t)b * 2, 1.0f, logits, 1.0f, t->jlogits);
+    return t->jlogits;
+}
+
+/* -log sigmoid(u), without overflow. */
+static double log_loss(double u) { return log1p(exp(-fabs(u))) + (u < 0 ? -u : 0); }
+
+/* Inference: the scores from the net's logits and the offsets, in double
+ * on the host (so g = 0 gives exactly sigmoid(offset)); returns the
+ * summed loss. */
+static double judge_scores(trainer_t *t, const float *logits, const double *offset,
+                           const int *right, int b, double *scores, int *correct)
+{
+    t->be->download(t->be, t->jlogits_host, logits, (size_t)b * 2);
+    double loss = 0;
+    for (int i = 0; i < b; i++) {
+        double u = (double)t->jlogits_host[2 * i + 1] - t->jlogits_host[2 * i];
+        u += offset ? offset[i] : 0.0;
+        double s = 1 / (1 + exp(-u));
+        if (scores)
+            scores[i] = s;
+        loss += log_loss(right[i] ? u : -u);
+        *correct += (s >= 0.5) == (right[i] != 0);
+    }
+    return loss;
+}
+
 double judge_step(trainer_t *t, int c, const float *images, const float *probs,
-                  const int *right, int b, float lr, int train, float *scores,
-                  int *correct)
+                  const double *offset, const int *right, int b, float lr, int train,
+                  double *scores, int *correct)
 {
     const train_config_t *o = t->cfg;
     backend_t *be = t->be;
@@ -171,26 +219,26 @@ double judge_step(trainer_t *t, int c, const float *images, const float *probs,
     be->upload(be, t->x, images, (size_t)b * t->img_floats);
     judge_features(probs, b, t->k, t->side_host);
     be->upload(be, t->side, t->side_host, (size_t)b * JUDGE_SIDE(t->k));
+    net->side = t->side;
+    const float *logits = net_forward(net, t->x, b, train, 0);
+    if (!train)
+        return judge_scores(t, logits, offset, right, b, scores, correct);
     for (int i = 0; i < b; i++)
         t->jlabels_host[i] = right[i] != 0;
     be->upload_i32(be, t->jlabels, t->jlabels_host, (size_t)b);
-    net->side = t->side;
-    const float *logits = net_forward(net, t->x, b, train, 0);
     trainer_stats_reset(t, STATS_BATCH);
-    be->softmax_xent(be, b, 2, logits, t->jlabels, 0.0f, t->jprobs,
-                     train ? net_dlogits(net) : NULL, t->stats + 2 * STATS_BATCH);
+    be->softmax_xent(be, b, 2, offset_logits(t, logits, offset, b), t->jlabels, 0.0f, t->jprobs,
+                     net_dlogits(net), t->stats + 2 * STATS_BATCH);
     be->download(be, t->jprobs_host, t->jprobs, (size_t)b * 2);
     double loss;
     trainer_stats(t, STATS_BATCH, &loss, NULL);
     for (int i = 0; i < b; i++) {
-        float s = t->jprobs_host[2 * i + 1];
+        double s = t->jprobs_host[2 * i + 1];
         if (scores)
             scores[i] = s;
-        *correct += (s >= 0.5f) == (right[i] != 0);
+        *correct += (s >= 0.5) == (right[i] != 0);
     }
-    if (train) {
-        net_backward(net, t->x, NULL, b);
-        net_sgd_step(net, lr, (float)o->judge_momentum, (float)o->judge_weight_decay, 1);
-    }
+    net_backward(net, t->x, NULL, b);
+    net_sgd_step(net, lr, (float)o->judge_momentum, (float)o->judge_weight_decay, 1);
     return loss;
 }

@@ -66,6 +66,9 @@ typedef struct {
     float *side;           /* (max_batch, JUDGE_SIDE(k)) backend memory */
     float *side_host;      /* (max_batch, JUDGE_SIDE(k)) */
     float *jprobs;         /* (max_batch, 2) backend memory: judge softmax */
+    float *jlogits;        /* (max_batch, 2) backend memory: judge logits plus
+                              the calibration offset (judge_step) */
+    float *jlogits_host;   /* (max_batch, 2): the offsets on their way there */
     float *jprobs_host;    /* (max_batch, 2) */
     int32_t *jlabels;      /* (max_batch) backend memory: 1 when Stage 1 was right */
     int32_t *jlabels_host; /* (max_batch): the same */
@@ -111,12 +114,21 @@ double stage1_infer(trainer_t *t, int b, int tta);
  * out (b, JUDGE_SIDE(k)). */
 void judge_features(const float *probs, int b, int k, float *out);
 
+/* The logit of Stage 1's maximum softmax probability msp (clamped to
+ * [1e-9, 1 - 1e-9]): the baseline a judge corrects. */
+double msp_logit(double msp);
+
 /* Judge c on rows of images (host, (b, image)) with Stage 1
  * probabilities probs (host, (b, k)) and right[i] = Stage 1 was right.
- * Training: one SGD step; returns the summed loss, adds hits to *correct
- * (judge says right iff score >= 0.5). scores (b) may be NULL. */
+ * The judge's score is s = sigmoid(offset[i] + g(x)), g the judge net's
+ * logit difference: offset is the calibrated baseline a_c z + b_c (see
+ * stage2.h), NULL for none. Training: one SGD step on g; returns the
+ * summed loss, adds hits to *correct (judge says right iff s >= 0.5).
+ * scores (b) may be NULL. Inference (train 0) computes s on the host in
+ * double from the net's logits, so a judge whose output layer is zero
+ * scores exactly sigmoid(offset[i]). */
 double judge_step(trainer_t *t, int c, const float *images, const float *probs,
-                  const int *right, int b, float lr, int train, float *scores,
-                  int *correct);
+                  const double *offset, const int *right, int b, float lr, int train,
+                  double *scores, int *correct);
 
 #endif
