@@ -166,6 +166,26 @@ static void print_category_aurc(FILE *fp, const session_t *s, const scored_t *t)
     }
 }
 
+/* The judges' baseline, sigmoid(a_c z + b_c) (train/stage2.h), as a row
+ * of the ranking table; models saved before calibration have none. */
+static void print_calibrated(FILE *fp, const session_t *s, const scored_t *t)
+{
+    int calibrated = 0;
+    for (int c = 0; c < s->meta.k; c++)
+        calibrated |= s->meta.calib[c][0] > 0;
+    if (!calibrated)
+        return;
+    double *cal = xcalloc(t->n ? t->n : 1, sizeof *cal);
+    for (int i = 0; i < t->n; i++) {
+        const double *ab = s->meta.calib[t->p[i]];
+        cal[i] = 1 / (1 + exp(-(ab[0] * msp_logit(t->msp[i]) + ab[1])));
+    }
+    metrics_aurc_t ac = metrics_aurc(t->n, t->y, t->p, cal);
+    fprintf(fp, "  %-14s %8.2f %8.2f %8.4f  (the judges' baseline: MSP calibrated per category)\n",
+            "calibrated MSP", 1000 * ac.aurc, 1000 * ac.eaurc, metrics_auroc(t->n, t->y, t->p, cal));
+    free(cal);
+}
+
 static void print_ranking(FILE *fp, const session_t *s, const scored_t *t)
 {
     int k = s->meta.k;
@@ -178,6 +198,7 @@ static void print_ranking(FILE *fp, const session_t *s, const scored_t *t)
     fprintf(fp, "  %-14s %8s %8s %8s\n", "confidence", "AURC", "E-AURC", "AUROC");
     fprintf(fp, "  %-14s %8.2f %8.2f %8.4f\n", "judge score", 1000 * aj.aurc, 1000 * aj.eaurc, uj);
     fprintf(fp, "  %-14s %8.2f %8.2f %8.4f\n", "MSP", 1000 * am.aurc, 1000 * am.eaurc, um);
+    print_calibrated(fp, s, t);
     fprintf(fp, "  %s\n", aj.aurc < am.aurc ? "The judges rank errors better than MSP."
                                            : "MSP ranks errors at least as well as the judges.");
     double *uc = xcalloc(k, sizeof *uc), *mc = xcalloc(k, sizeof *mc);
