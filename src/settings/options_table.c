@@ -100,7 +100,7 @@ const setting_t settings[] = {
      DOC("test images of the built-in synth set")},
 
     /* [train] */
-    {CHOICE("train", "arch", arch, net_stage1_arch_names, "basic"), OPT(14, "arch", NULL),
+    {CHOICE("train", "arch", arch, net_stage1_arch_names, "air"), OPT(14, "arch", NULL),
      HELP(H_TRAINING, 4, "NAME", "Stage 1 network: %l (default %s)")},
     {INT("train", "epochs", epochs, 0, 100000, "50"), OPT(2, "epochs", NULL), AIR("10"),
      HELP(H_TRAINING, 1, "N", "training epochs, 0 to 100000; 0 only evaluates\n"
@@ -135,11 +135,13 @@ const setting_t settings[] = {
                                "1 flip, 2 flip and 1-pixel shifts (default %s)")},
     {CHOICE("train", "recipe", recipe, recipe_names, "auto"), OPT(16, "recipe", NULL),
      HELP(H_TRAINING, 5, "NAME", "training recipe: auto (the network's), keras\n"
-                                 "(the defaults shown here) or air (airbench94:\n"
-                                 "10 epochs, batch 1024, lr 1.5, momentum 0.85,\n"
-                                 "label smoothing 0.2, lookahead, TTA 2, ...);\n"
-                                 "settings given in the config file or on the\n"
-                                 "command line override the recipe's")},
+                                 "(the defaults shown here, basic's) or air\n"
+                                 "(airbench94, the default network's: 10 epochs,\n"
+                                 "batch 1024, lr 1.5, momentum 0.85, label\n"
+                                 "smoothing 0.2, lookahead, TTA 2, ...; batch 256\n"
+                                 "and lr 0.375 in light mode); settings given in\n"
+                                 "the config file or on the command line override\n"
+                                 "the recipe's")},
 
     /* [stage2] */
     {BOOL("stage2", "stage2_only", stage2_only, "0"), FLAG(24, "stage2_only", "stage2-only"),
