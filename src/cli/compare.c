@@ -17,6 +17,7 @@
 
 #include "cli/subcmd.h"
 #include "eval/metrics.h"
+#include "model/model_io.h"
 #include "report/plot.h"
 #include "train/session.h"
 
@@ -235,13 +236,20 @@ static int compare(const options_t *oa, const options_t *ob, const char *out_dir
     side_t a = {0}, b = {0};
     char data_a[1400], data_b[1400];
     err_t e = {{0}};
-    int rc = score_side(oa, &a, data_a, sizeof data_a);
-    if (!rc)
-        rc = score_side(ob, &b, data_b, sizeof data_b);
-    if (!rc && same_classes(&a, &b, &e)) {
+    int rc = 0;
+    snprintf(a.dir, sizeof a.dir, "%s", oa->load_model);
+    snprintf(b.dir, sizeof b.dir, "%s", ob->load_model);
+    if (model_load_meta(a.dir, &a.meta, &e) || model_load_meta(b.dir, &b.meta, &e)) {
+        fprintf(stderr, "mscnn compare: %s\n", e.msg);
+        rc = 1;
+    } else if (same_classes(&a, &b, &e)) {
         fprintf(stderr, "mscnn compare: %s\n", e.msg);
         rc = 2;
     }
+    if (!rc)
+        rc = score_side(oa, &a, data_a, sizeof data_a);
+    if (!rc)
+        rc = score_side(ob, &b, data_b, sizeof data_b);
     if (!rc && (a.sc.n != b.sc.n || memcmp(a.sc.y, b.sc.y, sizeof(int) * (size_t)a.sc.n))) {
         fprintf(stderr, "mscnn compare: the test images differ between '%s' (%d images: %s) "
                         "and '%s' (%d: %s)\n", a.dir, a.sc.n, data_a, b.dir, b.sc.n, data_b);
