@@ -13,7 +13,7 @@
 #include <png.h>
 
 #define MAX_SIDE 65535          /* a larger side is refused */
-#define MAX_PIXELS (1L << 28)   /* 256 M pixels */
+#define MAX_PIXELS (1L << 26)   /* 64 M pixels (256 MB decoded as RGBA) */
 
 void rgb_image_free(rgb_image_t *im)
 {
