@@ -183,7 +183,7 @@ static void print_report(const side_t *a, const side_t *b, const row_t *rows, co
     printf("Comparing A = %s and B = %s on %d test images (%s)\n", a->dir, b->dir, a->sc.n,
            data);
     printf("%% of the category's images; B-A the difference; AURC x1000 (lower is better)\n\n");
-    printf("%-*s %6s  %-21s%25s  %-21s  %-21s  %-21s  %s\n", w, "", "", "Stage 1 accuracy",
+    printf("%-*s %6s  %-20s%25s  %-20s  %-20s  %-20s  %s\n", w, "", "", "Stage 1 accuracy",
            "", "11-way accuracy", "coverage at tau", "selective accuracy", "judge AURC");
     printf("%-*s %6s  %6s %6s %6s %6s %6s %9s ", w, "category", "n", "A", "B", "B-A",
            "A only", "B only", "McNemar p");
