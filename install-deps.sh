@@ -3,7 +3,7 @@
 # Run as root (or through sudo).
 set -eu
 packages="build-essential autoconf automake autoconf-archive pkg-config
-  libncurses-dev libpng-dev libinih-dev libcsv-dev libjansson-dev libcairo2-dev libdnnl-dev
+  libncurses-dev libpng-dev libjpeg62-turbo-dev libinih-dev libcsv-dev libjansson-dev libcairo2-dev libdnnl-dev
   tmux"
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps.sh: run as root, e.g. sudo ./install-deps.sh" >&2

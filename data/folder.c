@@ -7,7 +7,8 @@
  * are skipped everywhere; other files are ignored (README.txt, labels.csv,
  * ...) and so are sub-directories inside a class folder.
  *
- * Pixels: each PNG is read with libpng's simplified API (png_image) as 8-bit
+ * Pixels: each PNG is read by image_read() (data/image_decode.c, which
+ * also reads a JPEG by its first bytes) with libpng's simplified API as 8-bit
  * RGB, whatever its colour type and bit depth: grey is replicated to R=G=B,
  * palettes are expanded, 16-bit samples are reduced to 8 bits. An alpha
  * channel (or tRNS transparency) is removed by compositing onto black in
@@ -27,11 +28,11 @@
  * class/file order. At least 6 images are needed then.
  */
 #include "data/dataset.h"
+#include "data/image_decode.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,42 +277,20 @@ static int scan_tree(const char *root, ftree_t *t, err_t *e)
     return rc;
 }
 
-/* Reads one PNG into dst as R, G, B planes of 32 x 32. */
+/* Reads one PNG (or JPEG) into dst as R, G, B planes of 32 x 32. */
 static int read_png(const char *path, uint8_t *dst, err_t *e)
 {
-    png_image im;
-    memset(&im, 0, sizeof im);
-    im.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&im, path)) {
-        err_set(e, "cannot read PNG file '%s': %s", path, im.message);
-        png_image_free(&im);
+    rgb_image_t im;
+    if (image_read(path, &im, e))
+        return -1;
+    if (im.w != IMG_W || im.h != IMG_H) {
+        err_set(e, "PNG file '%s' is %dx%d pixels (width x height): expected 32x32", path,
+                im.w, im.h);
+        rgb_image_free(&im);
         return -1;
     }
-    if (im.width != IMG_W || im.height != IMG_H) {
-        err_set(e, "PNG file '%s' is %ux%u pixels (width x height): expected 32x32",
-                path, (unsigned)im.width, (unsigned)im.height);
-        png_image_free(&im);
-        return -1;
-    }
-#ifdef PNG_IMAGE_FLAG_16BIT_sRGB
-    im.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
-#endif
-    /* 8-bit RGBA: colour not premultiplied (libpng does that only for the
-     * linear 16-bit formats); alpha is 255 for images without one */
-    im.format = PNG_FORMAT_RGBA;
-    uint8_t rgba[IMG_H * IMG_W * 4];
-    if (!png_image_finish_read(&im, NULL, rgba, 0, NULL)) {
-        err_set(e, "cannot decode PNG file '%s': %s", path, im.message);
-        png_image_free(&im);
-        return -1;
-    }
-    png_image_free(&im);
-    const int plane = IMG_H * IMG_W;
-    for (int i = 0; i < plane; i++) {
-        unsigned a = rgba[4 * i + 3];
-        for (int c = 0; c < IMG_C; c++)
-            dst[c * plane + i] = (uint8_t)((rgba[4 * i + c] * a + 127) / 255);
-    }
+    image_resize_planes(&im, 0, IMG_W, IMG_H, dst); /* same size: a plain copy */
+    rgb_image_free(&im);
     return 0;
 }
 

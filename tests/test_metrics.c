@@ -868,8 +868,24 @@ static void test_parser(void)
     CHECK(threshold_parse("", &spec, &e) == -1 && strstr(e.msg, "empty"), "empty spec");
 }
 
+/* Exact McNemar against values worked by hand: b = 9, c = 1 gives
+ * 2 * (1 + 10) / 2^10; b = 0, c = 5 gives 2 / 32; b = c and b + c = 0 give 1. */
+static void test_mcnemar(void)
+{
+    CHECK_NEAR(metrics_mcnemar_exact(9, 1), 22.0 / 1024, 1e-12, "b=9 c=1");
+    CHECK_NEAR(metrics_mcnemar_exact(1, 9), 22.0 / 1024, 1e-12, "symmetric");
+    CHECK_NEAR(metrics_mcnemar_exact(0, 5), 2.0 / 32, 1e-12, "b=0 c=5");
+    /* b = 3, c = 12: 2 * (1 + 15 + 105 + 455) / 2^15 */
+    CHECK_NEAR(metrics_mcnemar_exact(3, 12), 2.0 * 576 / 32768, 1e-12, "b=3 c=12");
+    CHECK(metrics_mcnemar_exact(4, 4) == 1.0, "b = c gives 1, got %g",
+          metrics_mcnemar_exact(4, 4));
+    CHECK(metrics_mcnemar_exact(0, 0) == 1.0, "no discordant pairs give 1");
+    CHECK(metrics_mcnemar_exact(0, 2000) < 1e-300, "a clear difference: tiny p");
+}
+
 int main(void)
 {
+    test_mcnemar();
     test_fixture();
     test_all_correct();
     test_all_wrong();

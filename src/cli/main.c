@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include "cli/bench.h"
+#include "cli/compare.h"
+#include "cli/eval.h"
+#include "cli/predict.h"
 #include "settings/options.h"
 #include "cli/run.h"
 #include "ui/app.h"
@@ -37,12 +40,25 @@ int main(int argc, char **argv)
     err_t e = {{0}};
     if (argc > 1 && !strcmp(argv[1], "bench")) /* mscnn bench [options] */
         return bench_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "predict"))
+        return predict_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "compare"))
+        return compare_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "eval")) {
+        install_signals();
+        return eval_main(argc - 1, argv + 1, &stop_requested);
+    }
     if (options_parse(&opt, argc, argv, &action, &e)) {
         fprintf(stderr, "mscnn: %s\n", e.msg);
         return 2;
     }
     if (action == OPT_HELP) {
         options_print_help(stdout, "mscnn");
+        printf("\nSubcommands (mscnn CMD --help for each):\n"
+               "  mscnn predict -m DIR FILE|FOLDER...  the model's answers for pictures\n"
+               "  mscnn eval -m DIR [options]          the report of a saved model\n"
+               "  mscnn compare -m A -m B [options]    two models on the same test images\n"
+               "  mscnn bench [options]                training and inference speed\n");
         return 0;
     }
     if (action == OPT_VERSION) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "eval/threshold.h"
 
 /* ---- sorting helpers ---------------------------------------------------- */
 
@@ -474,4 +475,13 @@ void score_cache_eval(const score_cache_t *sc, const double *tau, score_eval_t *
     ev->sel_acc = ratio0(acc_hits, acc);
     ev->sel_risk = 1.0 - ev->sel_acc;
     ev->acc11 = (double)(acc_hits + rejected_err) / dn;
+}
+
+double metrics_mcnemar_exact(long b, long c)
+{
+    long n = b + c, m = b < c ? b : c;
+    if (n <= 0)
+        return 1.0;
+    double p = 2.0 * binom_cdf(m, n, 0.5);
+    return p < 1.0 ? p : 1.0;
 }

@@ -116,6 +116,13 @@ void metrics_report_print(FILE *fp, const metrics_report_t *r, const char *const
 void metrics_confusion_print(FILE *fp, int K, const long *confusion,
                              const char *const *names);
 
+/* ---- paired comparison ------------------------------------------------- */
+
+/* The exact McNemar test of two classifiers on the same samples: b samples
+ * only the first gets right, c only the second. The two-sided p-value
+ * min(1, 2 P(X <= min(b, c))), X ~ Binomial(b + c, 1/2); 1 when b + c = 0. */
+double metrics_mcnemar_exact(long b, long c);
+
 /* ---- score cache: instant re-thresholding ----------------------------- */
 
 /* Built once from the validation split; afterwards score_cache_eval() costs

@@ -28,6 +28,8 @@
 #define PLOT_CONFUSION_H 900
 #define PLOT_RISK_W 1000
 #define PLOT_RISK_H 700
+#define PLOT_DELTAS_W 1000
+#define PLOT_DELTAS_H 650
 
 /* Series colours, 0xRRGGBB (matplotlib's tab10 palette). In the history
  * figure "train" is drawn in PLOT_COLOR_TRAIN and "val" in PLOT_COLOR_VAL;
@@ -100,5 +102,19 @@ typedef struct {
  * ("Risk-coverage"). */
 int plot_risk_coverage(const char *path, const plot_curve_t *curves, int ncurves,
                        const char *title, err_t *e);
+
+/* mscnn compare's figure, PLOT_DELTAS_W x PLOT_DELTAS_H: per category the
+ * differences B - A (fractions, drawn in percentage points) of Stage 1 and
+ * 11-way accuracy as a pair of bars; a "*" over the Stage 1 bar where p[c]
+ * < alpha. NaN differences draw no bar. */
+typedef struct {
+    int k;
+    const char *const *names;      /* k */
+    const double *s1, *acc11, *p;  /* k each */
+    double alpha;
+    const char *title;             /* NULL: none */
+} plot_deltas_t;
+
+int plot_deltas(const char *path, const plot_deltas_t *d, err_t *e);
 
 #endif

@@ -96,6 +96,11 @@ int options_parse(options_t *o, int argc, char **argv, opt_action_t *action,
 
 void options_print_help(FILE *fp, const char *prog);
 
+/* 1 when arg is a setting's flag (or -c) spelt out in full that takes its
+ * value as the next argument ("--device", not "--device=cpu"): the
+ * subcommands use it to tell values from file names. */
+int options_takes_value(const char *arg);
+
 /* Applies a recipe: the values of its settings that the INI file and the
  * command line left alone. recipe "auto" is the recipe of arch ("air" for
  * air, "keras" for the rest); "keras" is the built-in defaults. Writes the

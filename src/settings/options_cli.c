@@ -249,3 +249,16 @@ void options_scan_args(int argc, char **argv, options_t *o, scan_t *r, err_t *e)
     optind = 1;
     opterr = saved_opterr;
 }
+
+int options_takes_value(const char *arg)
+{
+    if (!strcmp(arg, "-c"))
+        return 1;
+    if (strncmp(arg, "--", 2) || strchr(arg, '='))
+        return 0;
+    build_long_options();
+    for (size_t i = 0; long_options[i].name; i++)
+        if (!strcmp(arg + 2, long_options[i].name))
+            return long_options[i].has_arg == required_argument;
+    return 0;
+}

@@ -183,6 +183,24 @@ static void apply_options(session_t *s)
 
 static int open_history(session_t *s, err_t *e);
 
+/* no_data: an empty training set of the model's classes, for the shape. */
+static int no_data(session_t *s, const char *dir, err_t *e)
+{
+    if (!*dir)
+        return err_set(e, "scoring without data needs a trained model (--load_model)");
+    const char *names[DATASET_MAX_CLASSES];
+    for (int c = 0; c < s->meta.k; c++)
+        names[c] = s->meta.class_names[c];
+    dataset_t *d = &s->data.train;
+    d->c = 3;
+    d->h = d->w = 32;
+    d->k = s->meta.k;
+    d->class_names = dataset_copy_names(names, s->meta.k);
+    snprintf(s->data.name, sizeof s->data.name, "%s", s->meta.dataset);
+    snprintf(s->data.description, sizeof s->data.description, "images given by the caller");
+    return 0;
+}
+
 static void alloc_scratch(session_t *s)
 {
     size_t b = (size_t)s->model->stage1->max_batch;
@@ -210,7 +228,7 @@ int session_open(session_t *s, const session_config_t *o, err_t *e)
     }
     s->cfg.data.split_seed = seed;
     s->cfg.data.judge_holdout = holdout;
-    if (run_data_load(&s->cfg.data, &s->data, e))
+    if (o->no_data ? no_data(s, dir, e) : run_data_load(&s->cfg.data, &s->data, e))
         return -1;
     s->be = backend_open(o->device, o->threads, e);
     if (!s->be || setup_model(s, dir, e))
@@ -225,7 +243,7 @@ int session_open(session_t *s, const session_config_t *o, err_t *e)
     alloc_scratch(s);
     s->start_epoch = s->meta.epoch;
     s->run_epochs = s->cfg.train.epochs;
-    return open_history(s, e);
+    return o->score_only ? 0 : open_history(s, e);
 }
 
 void session_close(session_t *s)

@@ -37,6 +37,10 @@ typedef struct {
     char load_model[1024];   /* the model to start from, "" = none */
     char save_model[1024];   /* where the model is saved after each epoch */
     char output_dir[1024];   /* history.csv (and the report's files) */
+    int score_only;          /* the session only scores (eval, predict, compare): no
+                                history.csv is opened, nothing is written */
+    int no_data;             /* with score_only and load_model: no data set is
+                                loaded; the caller scores its own 3x32x32 images */
 } session_config_t;
 
 typedef enum { PHASE_STAGE1, PHASE_POOL, PHASE_JUDGES, PHASE_VAL, PHASE_IDLE } phase_t;
@@ -182,5 +186,8 @@ void scored_alloc(scored_t *sc, int n, int k);
 /* Scores images start..start+b of d into sc, adding to the loss sums. */
 void session_score_batch(session_t *s, const dataset_t *d, int start, int b, scored_t *sc,
                          double *s1_loss, double *j_loss, long *j_correct);
+/* Stage 1's softmax (b, k) of the b images the last session_score_batch()
+ * scored, row i for image start + i (valid until the next call). */
+const float *session_batch_probs(const session_t *s);
 
 #endif

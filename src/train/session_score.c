@@ -80,6 +80,8 @@ void session_score_batch(session_t *s, const dataset_t *d, int start, int b, sco
     }
 }
 
+const float *session_batch_probs(const session_t *s) { return s->tr.probs_host; }
+
 void session_score(session_t *s, const dataset_t *d, scored_t *out)
 {
     scored_alloc(out, d->n, s->meta.k);
