@@ -35,6 +35,9 @@ expect "some judge keeps something other than its baseline (the test would not s
 expect "model.ini holds a calibration per category" \
     [ "$(grep -c '^calibration = [0-9.e+-]*,[0-9.e+-]*$' "$T/m/model.ini")" -eq 10 ]
 
+expect "model.ini writes the default tau as 0.7, not 0.69999999999999996" \
+    [ "$(grep -c '^threshold = 0.7$' "$T/m/model.ini")" -eq 10 ]
+
 # A reloaded model gives the same test figures (the calibration travels).
 # shellcheck disable=SC2086
 run_mscnn "$T/r2" "$T/e2" $base --load_model "$T/m" --epochs 0 --save_model "$T/m2" \

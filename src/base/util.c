@@ -255,3 +255,13 @@ int remove_tree(const char *path)
     closedir(d);
     return rmdir(path);
 }
+
+char *fmt_double(char buf[32], double v)
+{
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, 32, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v || v != v)
+            break;
+    }
+    return buf;
+}

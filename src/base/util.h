@@ -56,6 +56,9 @@ int parse_int(const char *s, long lo, long hi, long *out);
 int parse_u64(const char *s, uint64_t *out);
 int parse_float(const char *s, double lo, double hi, double *out);
 int parse_bool(const char *s, int *out); /* 1/0, true/false, yes/no, on/off */
+/* The shortest %g text of v that reads back as exactly v ("0.69", not
+ * "0.68999999999999995"); buf holds at least 32 bytes. Returns buf. */
+char *fmt_double(char buf[32], double v);
 
 /* mkdir -p; 0 or -1 with e set. */
 int mkdir_p(const char *path, err_t *e);

@@ -181,13 +181,16 @@ static int write_ini(const char *path, const model_meta_t *m, err_t *e)
             m->tuned_by[0] ? m->tuned_by : "threshold");
     fprintf(fp, "mean = %.9g,%.9g,%.9g\n", m->mean[0], m->mean[1], m->mean[2]);
     fprintf(fp, "std = %.9g,%.9g,%.9g\n\n", m->std[0], m->std[1], m->std[2]);
+    char f1[32], f2[32], f3[32];
     fprintf(fp, "[training]\nepoch = %d\nstep = %lld\nsplit_seed = %llu\n"
-                "judge_holdout = %.17g\n",
-            m->epoch, (long long)m->step, (unsigned long long)m->split_seed, m->judge_holdout);
-    for (int c = 0; c < m->k; c++)
-        fprintf(fp, "\n[category.%d]\nname = %s\nthreshold = %.17g\ntrainable = %d\n"
-                    "calibration = %.17g,%.17g\n",
-                c, m->class_names[c], m->tau[c], m->trainable[c], m->calib[c][0], m->calib[c][1]);
+                "judge_holdout = %s\n",
+            m->epoch, (long long)m->step, (unsigned long long)m->split_seed,
+            fmt_double(f1, m->judge_holdout));
+    for (int c = 0; c < m->k; c++) /* every value reads back exactly */
+        fprintf(fp, "\n[category.%d]\nname = %s\nthreshold = %s\ntrainable = %d\n"
+                    "calibration = %s,%s\n",
+                c, m->class_names[c], fmt_double(f1, m->tau[c]), m->trainable[c],
+                fmt_double(f2, m->calib[c][0]), fmt_double(f3, m->calib[c][1]));
     if (ferror(fp) | fclose(fp))
         return err_set(e, "%s: write failed: %s", path, strerror(errno));
     return 0;
