@@ -127,6 +127,8 @@ typedef struct {
     float *prev_data, *prev_velocity; /* (k, judge total) host */
     float *prev_dev;            /* (k, judge total) backend memory: prev_data */
     int have_prev;
+    int judged[DATASET_MAX_CLASSES]; /* judge c was trainable when this epoch's
+                                        judge phase began: the selection is its */
 } session_t;
 
 /* The model a session starts from: load_model, or with stage2_only the

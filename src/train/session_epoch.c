@@ -103,6 +103,7 @@ static void begin_epoch(session_t *s)
     memset(s->judge_loss_sum, 0, sizeof s->judge_loss_sum);
     memset(s->judge_correct, 0, sizeof s->judge_correct);
     memset(s->judge_seen, 0, sizeof s->judge_seen);
+    memset(s->judged, 0, sizeof s->judged);
     s->t0 = now_seconds();
     s->epoch_open = 1;
     double progress = s->meta.epoch - s->start_epoch;
@@ -281,6 +282,7 @@ static void step_pool(session_t *s)
 static void begin_judges(session_t *s)
 {
     pool_alloc(s);
+    memcpy(s->judged, s->meta.trainable, sizeof s->judged);
     calibrate_judges(s);
     make_plan(s);
     snapshot_judges(s);
@@ -390,15 +392,16 @@ static void select_judge(session_t *s, int c, int *rows, double *base, int froze
         v->score[rows[j]] = keep == KEEP_PREVIOUS ? v->alt[rows[j]] : base[rows[j]];
 }
 
-/* Selection for every trainable judge (frozen ones stay bit-identical),
- * then the validation judge loss and hits of the kept scores. */
+/* Selection for every judge that trained this epoch (frozen ones stay
+ * bit-identical; one switched off during the epoch still gets its
+ * choice), then the validation judge loss and hits of the kept scores. */
 static void select_judges(session_t *s)
 {
     scored_t *v = &s->val;
     int *rows = xmalloc(sizeof(int) * (v->n ? v->n : 1));
     double *base = xmalloc(sizeof(double) * (v->n ? v->n : 1));
     for (int c = 0; c < s->meta.k; c++)
-        select_judge(s, c, rows, base, !s->meta.trainable[c]);
+        select_judge(s, c, rows, base, !s->judged[c]);
     s->val_j_sum = 0;
     s->val_j_correct = 0;
     for (int i = 0; i < v->n; i++) {
