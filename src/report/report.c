@@ -59,9 +59,12 @@ void print_epoch_line(FILE *fp, const epoch_stats_t *st)
     else
         fprintf(fp, "Loss %.4f - Accuracy %.4f - ", st->s1_loss, st->s1_acc);
     fprintf(fp, "Val Loss %.4f - Val Accuracy %.4f - Judge Loss %.4f - Judge Accuracy %.4f"
-                " - Val Judge Loss %.4f - Val Judge Accuracy %.4f - %.1fs (%.0f img/s)\n",
+                " - Val Judge Loss %.4f - Val Judge Accuracy %.4f - %.1fs (%.0f img/s)",
             st->s1_val_loss, st->s1_val_acc, st->j_loss, st->j_acc, st->j_val_loss,
             st->j_val_acc, st->seconds, st->img_s);
+    const double *ph = st->phase_seconds;
+    fprintf(fp, " [Stage 1 %.1fs, pool %.1fs, judges %.1fs, validation %.1fs]\n",
+            ph[PHASE_STAGE1], ph[PHASE_POOL], ph[PHASE_JUDGES], ph[PHASE_VAL]);
     fflush(fp);
 }
 

@@ -66,6 +66,8 @@ typedef struct {
     double j_loss, j_acc, j_val_loss, j_val_acc;
     double lr, judge_lr;
     double seconds, img_s;      /* epoch time so far; training images per second */
+    double phase_seconds[PHASE_IDLE]; /* time in each phase (the one in progress
+                                         counts once it ends) */
     cat_stats_t cat[DATASET_MAX_CLASSES];
 } epoch_stats_t;
 
@@ -99,7 +101,7 @@ typedef struct {
     int nhistory;
     /* epoch state */
     int *order;                 /* shuffled indices of the split in use */
-    double t0;
+    double t0, phase_t0;        /* the epoch's and the phase's start */
     double judge_loss_sum[DATASET_MAX_CLASSES];
     long s1_seen, judge_correct[DATASET_MAX_CLASSES], judge_seen[DATASET_MAX_CLASSES];
     int s1_stale;               /* live.s1_loss/s1_acc lag the backend's sums */

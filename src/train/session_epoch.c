@@ -37,8 +37,13 @@ static int pool_steps(const session_t *s)
     return s->pool_fresh ? 0 : batch_steps(pool_size(s), s->tr.max_batch);
 }
 
+/* Ends the phase in progress (adding its time) and starts ph. */
 static void set_phase(session_t *s, phase_t ph, int steps)
 {
+    double now = now_seconds();
+    if (s->live.phase < PHASE_IDLE && s->phase_t0 > 0)
+        s->live.phase_seconds[s->live.phase] += now - s->phase_t0;
+    s->phase_t0 = now;
     s->live.phase = ph;
     s->live.step = 0;
     s->live.steps = steps;
@@ -105,6 +110,7 @@ static void begin_epoch(session_t *s)
     memset(s->judge_seen, 0, sizeof s->judge_seen);
     memset(s->judged, 0, sizeof s->judged);
     s->t0 = now_seconds();
+    s->phase_t0 = s->t0;
     s->epoch_open = 1;
     double progress = s->meta.epoch - s->start_epoch;
     s->live.judge_lr = s->cfg.train.judge_lr * schedule(s, progress + 0.5);
@@ -489,6 +495,7 @@ static int end_epoch(session_t *s, err_t *e)
         return err_set(e, "%s", s->diverged.msg);
     select_judges(s);
     summarise_val(s);
+    set_phase(s, PHASE_IDLE, 0); /* the validation phase's time */
     s->live.seconds = now_seconds() - s->t0;
     long images = s->stage1_frozen ? s->data.judge.n : s->data.train.n;
     s->live.img_s = s->live.seconds > 0 ? images / s->live.seconds : 0;
