@@ -149,11 +149,33 @@ static void log_printed(wb_trainer_t *t, void (*print)(FILE *, const session_t *
 
 static void print_epoch(FILE *fp, const session_t *s) { print_epoch_line(fp, &s->last); }
 
+/* With --holdout_classes or --ood_data: the unseen images against the
+ * validation split (the test set waits for the final report). */
+static void log_unseen(wb_trainer_t *t)
+{
+    session_t *s = t->s;
+    if (!s->data.has_unseen || !s->data.unseen.n || !s->val.n)
+        return;
+    scored_t u = {0};
+    session_score(s, &s->data.unseen, &u);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (fp) {
+        print_unseen_line(fp, s, &s->val, "validation", &u);
+        fclose(fp);
+        wb_shared_log_text(&t->sh, buf);
+        free(buf);
+    }
+    scored_free(&u);
+}
+
 static void on_epoch_end(loop_t *l)
 {
     wb_trainer_t *t = l->t;
     err_t e = {{0}};
     log_printed(t, print_epoch);
+    log_unseen(t);
     t->changed = 0; /* the session saved the model with the epoch */
     if (write_history_plot(t->s, &e))
         wb_shared_log(&t->sh, "warning: %s", e.msg);

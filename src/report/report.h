@@ -52,6 +52,12 @@ void print_report(FILE *fp, const session_t *s, const scored_t *test, const scor
  * MSP side by side. */
 void print_unseen(FILE *fp, const session_t *s, const scored_t *test, const scored_t *unseen);
 
+/* The same in one line for the workbench log at the end of an epoch, the
+ * known images being those of `what` ("validation"): the share at OTHER
+ * of each and the AUROC of the judge score and of MSP. */
+void print_unseen_line(FILE *fp, const session_t *s, const scored_t *known, const char *what,
+                       const scored_t *unseen);
+
 /* --predictions: one CSV row per test image, then (when unseen is not
  * NULL) one per unseen image, labelled "unseen". */
 int write_predictions(const char *path, const session_t *s, const scored_t *test,

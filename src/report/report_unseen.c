@@ -60,6 +60,16 @@ static void print_source(FILE *fp, const session_t *s, const scored_t *u)
     fputc('\n', fp);
 }
 
+void print_unseen_line(FILE *fp, const session_t *s, const scored_t *known, const char *what,
+                       const scored_t *u)
+{
+    fprintf(fp, "Unseen kinds: %.1f%% of %d at OTHER at tau (%s %.1f%%); AUROC %s vs unseen: "
+                "judge %.4f, MSP %.4f\n", 100 * share_other(s, u), u->n, what,
+            100 * share_other(s, known), what,
+            metrics_auroc_sets(known->n, known->score, u->n, u->score),
+            metrics_auroc_sets(known->n, known->msp, u->n, u->msp));
+}
+
 void print_unseen(FILE *fp, const session_t *s, const scored_t *t, const scored_t *u)
 {
     print_source(fp, s, u);
