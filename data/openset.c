@@ -136,15 +136,18 @@ static int read_cifar_file(const char *path, long size, dataset_t *d, err_t *e)
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return err_set(e, "--ood_data %s: cannot open: %s", path, strerror(errno));
-    uint8_t rec[OOD_REC];
-    for (long r = 0; r < size / OOD_REC; r++) {
-        if (fread(rec, 1, OOD_REC, fp) != OOD_REC) {
-            fclose(fp);
-            return err_set(e, "--ood_data %s: short read at record %ld", path, r);
-        }
-        append_images(d, rec + 1, 1);
-    }
+    long nrec = size / OOD_REC;
+    uint8_t *rec = xmalloc((size_t)nrec * OOD_REC);
+    size_t got = fread(rec, OOD_REC, (size_t)nrec, fp);
     fclose(fp);
+    if (got != (size_t)nrec) {
+        free(rec);
+        return err_set(e, "--ood_data %s: short read at record %zu of %ld", path, got, nrec);
+    }
+    for (long r = 0; r < nrec; r++) /* drop the label bytes */
+        memmove(rec + r * OOD_IMG, rec + r * OOD_REC + 1, OOD_IMG);
+    append_images(d, rec, (int)nrec);
+    free(rec);
     return 0;
 }
 
