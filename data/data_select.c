@@ -107,6 +107,32 @@ static int split_three(const data_config_t *c, dataset_t *src, run_data_t *d, er
     return 0;
 }
 
+/* --holdout_classes and --ood_data into d->unseen (train and test lose
+ * the held-out classes). */
+static int load_unseen(const data_config_t *c, run_data_t *d, dataset_t *train,
+                       dataset_t *test, err_t *e)
+{
+    d->has_unseen = c->holdout_classes[0] || c->ood_data[0];
+    if (c->holdout_classes[0] && holdout_apply(c->holdout_classes, train, test, &d->unseen,
+                                               d->held_names, sizeof d->held_names, e))
+        return -1;
+    d->unseen_held = d->unseen.n;
+    if (!c->ood_data[0])
+        return 0;
+    if (!d->unseen.class_names) {
+        d->unseen.c = train->c;
+        d->unseen.h = train->h;
+        d->unseen.w = train->w;
+        d->unseen.k = train->k;
+        d->unseen.class_names = dataset_copy_names((const char *const *)train->class_names,
+                                                   train->k);
+    }
+    if (train->c != 3 || train->h != 32 || train->w != 32)
+        return err_set(e, "--ood_data %s: the model's input is %dx%dx%d, the unseen images "
+                          "are 3x32x32", c->ood_data, train->c, train->h, train->w);
+    return ood_load(c->ood_data, &d->unseen, e);
+}
+
 int run_data_load(const data_config_t *c, run_data_t *d, err_t *e)
 {
     memset(d, 0, sizeof *d);
@@ -122,6 +148,12 @@ int run_data_load(const data_config_t *c, run_data_t *d, err_t *e)
         train = small_train;
         test = small_test;
     }
+    if (load_unseen(c, d, &train, &test, e)) {
+        dataset_free(&train);
+        dataset_free(&test);
+        run_data_free(d);
+        return -2;
+    }
     int rc = split_three(c, &train, d, e);
     dataset_free(&train);
     d->test = test;
@@ -130,9 +162,12 @@ int run_data_load(const data_config_t *c, run_data_t *d, err_t *e)
         return -1;
     }
     size_t len = strlen(d->description);
-    snprintf(d->description + len, sizeof d->description - len,
-             "%s: %d train, %d judge, %d validation, %d test images",
-             c->light_mode ? ", light mode" : "", d->train.n, d->judge.n, d->val.n, d->test.n);
+    len += (size_t)snprintf(d->description + len, sizeof d->description - len,
+                            "%s: %d train, %d judge, %d validation, %d test images",
+                            c->light_mode ? ", light mode" : "", d->train.n, d->judge.n,
+                            d->val.n, d->test.n);
+    if (d->has_unseen && len < sizeof d->description)
+        snprintf(d->description + len, sizeof d->description - len, "; %d unseen", d->unseen.n);
     return 0;
 }
 
@@ -142,4 +177,5 @@ void run_data_free(run_data_t *d)
     dataset_free(&d->judge);
     dataset_free(&d->val);
     dataset_free(&d->test);
+    dataset_free(&d->unseen);
 }

@@ -154,6 +154,10 @@ int cifar100_locate(char *out, size_t outlen);
  * keep the class/file order. */
 int folder_load(const char *root, uint64_t seed, dataset_t *train, dataset_t *test,
                 err_t *e);
+/* One 32x32 PNG read into dst (3 x 32 x 32 bytes, R, G, B planes) as
+ * folder_load() reads them; -1 with e naming the file (and its size when
+ * it is not 32x32). */
+int folder_read_png(const char *path, uint8_t *dst, err_t *e);
 /* ---- end of CIFAR-100 and PNG folder readers ---- */
 
 #endif

@@ -277,8 +277,8 @@ static int scan_tree(const char *root, ftree_t *t, err_t *e)
     return rc;
 }
 
-/* Reads one PNG (or JPEG) into dst as R, G, B planes of 32 x 32. */
-static int read_png(const char *path, uint8_t *dst, err_t *e)
+/* Reads one PNG (or JPEG) into dst as R, G, B planes of 32 x 32 (dataset.h). */
+int folder_read_png(const char *path, uint8_t *dst, err_t *e)
 {
     rgb_image_t im;
     if (image_read(path, &im, e))
@@ -311,7 +311,7 @@ static int load_tree(const ftree_t *t, const char *root, dataset_t *d, err_t *e)
     int m = 0;
     for (int i = 0; i < t->k; i++) {
         for (int j = 0; j < t->cls[i].nfiles; j++) {
-            if (read_png(t->cls[i].files[j], d->pixels + (size_t)m * IMG_PIX, e)) {
+            if (folder_read_png(t->cls[i].files[j], d->pixels + (size_t)m * IMG_PIX, e)) {
                 dataset_free(d);
                 return -1;
             }

@@ -883,9 +883,47 @@ static void test_mcnemar(void)
     CHECK(metrics_mcnemar_exact(0, 2000) < 1e-300, "a clear difference: tiny p");
 }
 
+/* Known (positive) against unseen (negative), counted by hand: of the 12
+ * pairs, 0.9 and 0.8 beat all 3 negatives, 0.6 beats 0.3 and ties 0.6
+ * (1.5), 0.4 beats 0.3: 8.5 / 12. */
+static void test_unseen_sets(void)
+{
+    double pos[4] = {0.6, 0.9, 0.4, 0.8}, neg[3] = {0.7, 0.3, 0.6};
+    CHECK_NEAR(metrics_auroc_sets(4, pos, 3, neg), 8.5 / 12, 1e-12, "AUROC with a tie");
+    CHECK_NEAR(metrics_auroc_sets(3, neg, 4, pos), 3.5 / 12, 1e-12, "swapped sets: 1 - AUROC");
+    double hi[2] = {5, 6}, lo[3] = {1, 2, 3};
+    CHECK_NEAR(metrics_auroc_sets(2, hi, 3, lo), 1.0, 0, "separated");
+    CHECK_NEAR(metrics_auroc_sets(3, lo, 2, hi), 0.0, 0, "separated the wrong way");
+    double same[3] = {0.5, 0.5, 0.5};
+    CHECK_NEAR(metrics_auroc_sets(3, same, 3, same), 0.5, 0, "all tied");
+    CHECK(isnan(metrics_auroc_sets(0, pos, 3, neg)), "no positives gives NaN");
+    CHECK(isnan(metrics_auroc_sets(4, pos, 0, neg)), "no negatives gives NaN");
+    double withnan[2] = {0.5, NAN};
+    CHECK(isnan(metrics_auroc_sets(2, withnan, 3, neg)), "a NaN score gives NaN");
+
+    /* FPR at TPR: 95 % of 4 positives is ceil(3.8) = 4, so t = 0.4 and the
+     * negatives 0.7 and 0.6 pass; at 50 % t = 0.8 and none does; at 75 %
+     * t = 0.6 and the tied negative 0.6 counts as accepted */
+    CHECK_NEAR(metrics_fpr_at_tpr(4, pos, 3, neg, 0.95), 2.0 / 3, 1e-12, "FPR at 95% TPR");
+    CHECK_NEAR(metrics_fpr_at_tpr(4, pos, 3, neg, 0.5), 0.0, 0, "FPR at 50% TPR");
+    CHECK_NEAR(metrics_fpr_at_tpr(4, pos, 3, neg, 0.75), 2.0 / 3, 1e-12, "a tie is accepted");
+    CHECK_NEAR(metrics_fpr_at_tpr(4, pos, 3, neg, 1.0), 2.0 / 3, 1e-12, "FPR at 100% TPR");
+    /* 95 % of 20 is exactly 19 positives (not 20 through rounding): the
+     * positives are 1..20, so t = 2 and the negatives 2 and 3 pass */
+    double p20[20], n3[3] = {1.5, 2, 3};
+    for (int i = 0; i < 20; i++)
+        p20[i] = 20 - i;
+    CHECK_NEAR(metrics_fpr_at_tpr(20, p20, 3, n3, 0.95), 2.0 / 3, 1e-12, "19 of 20 positives");
+    CHECK(isnan(metrics_fpr_at_tpr(0, pos, 3, neg, 0.95)), "no positives gives NaN");
+    CHECK(isnan(metrics_fpr_at_tpr(4, pos, 0, neg, 0.95)), "no negatives gives NaN");
+    CHECK(isnan(metrics_fpr_at_tpr(2, withnan, 3, neg, 0.95)), "a NaN score gives NaN");
+    CHECK(isnan(metrics_fpr_at_tpr(4, pos, 3, neg, 0.0)), "TPR 0 gives NaN");
+}
+
 int main(void)
 {
     test_mcnemar();
+    test_unseen_sets();
     test_fixture();
     test_all_correct();
     test_all_wrong();

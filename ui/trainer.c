@@ -149,11 +149,33 @@ static void log_printed(wb_trainer_t *t, void (*print)(FILE *, const session_t *
 
 static void print_epoch(FILE *fp, const session_t *s) { print_epoch_line(fp, &s->last); }
 
+/* With --holdout_classes or --ood_data: the unseen images against the
+ * validation split (the test set waits for the final report). */
+static void log_unseen(wb_trainer_t *t)
+{
+    session_t *s = t->s;
+    if (!s->data.has_unseen || !s->data.unseen.n || !s->val.n)
+        return;
+    scored_t u = {0};
+    session_score(s, &s->data.unseen, &u);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (fp) {
+        print_unseen_line(fp, s, &s->val, "validation", &u);
+        fclose(fp);
+        wb_shared_log_text(&t->sh, buf);
+        free(buf);
+    }
+    scored_free(&u);
+}
+
 static void on_epoch_end(loop_t *l)
 {
     wb_trainer_t *t = l->t;
     err_t e = {{0}};
     log_printed(t, print_epoch);
+    log_unseen(t);
     t->changed = 0; /* the session saved the model with the epoch */
     if (write_history_plot(t->s, &e))
         wb_shared_log(&t->sh, "warning: %s", e.msg);
@@ -211,20 +233,23 @@ static void finish(loop_t *l)
     }
     if (t->changed || tune.tuned)
         save(l, "end of training");
-    scored_t test = {0};
+    scored_t test = {0}, unseen = {0};
     session_score(s, &s->data.test, &test);
+    if (s->data.has_unseen)
+        session_score(s, &s->data.unseen, &unseen);
+    const scored_t *u = s->data.has_unseen ? &unseen : NULL;
     char *buf = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
     if (fp) {
-        print_report(fp, s, &test, &tune);
+        print_report(fp, s, &test, u, &tune);
         fclose(fp);
         wb_shared_log(&t->sh, "---- test report (printed again when mscnn exits) ----");
         wb_shared_log_raw(&t->sh, buf);
         free(t->report);
         t->report = buf;
     }
-    if (f->predictions[0] && write_predictions(f->predictions, s, &test, &e))
+    if (f->predictions[0] && write_predictions(f->predictions, s, &test, u, &e))
         set_error(l, "--predictions", e.msg);
     if (mkdir_p(o->output_dir, &e) || write_score_plots(s, &test, "test", &e))
         set_error(l, "plots", e.msg);
@@ -232,6 +257,7 @@ static void finish(loop_t *l)
         wb_shared_notice(&t->sh, "Wrote confusion_matrix.png and risk_coverage.png in %s",
                       o->output_dir);
     scored_free(&test);
+    scored_free(&unseen);
     pthread_mutex_lock(&t->sh.mu);
     t->sh.snap.have_report = 1;
     pthread_mutex_unlock(&t->sh.mu);

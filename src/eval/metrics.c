@@ -232,6 +232,58 @@ void metrics_auroc_per_class(int n, int K, const int *y, const int *p, const dou
     free(it);
 }
 
+/* ---- known against unseen ------------------------------------------------ */
+
+double metrics_auroc_sets(int npos, const double *pos, int nneg, const double *neg)
+{
+    if (npos <= 0 || nneg <= 0)
+        return NAN;
+    int m = npos + nneg;
+    item_t *it = xmalloc((size_t)m * sizeof *it);
+    for (int i = 0; i < m; i++) {
+        it[i].s = i < npos ? pos[i] : neg[i - npos];
+        it[i].idx = i;
+        it[i].cat = 0;
+        it[i].hit = i < npos;
+    }
+    qsort(it, (size_t)m, sizeof *it, cmp_asc);
+    double a = auroc_sorted(it, m);
+    free(it);
+    return a;
+}
+
+static int cmp_double_desc(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a < b) - (a > b);
+}
+
+double metrics_fpr_at_tpr(int npos, const double *pos, int nneg, const double *neg, double tpr)
+{
+    if (npos <= 0 || nneg <= 0 || !(tpr > 0.0 && tpr <= 1.0))
+        return NAN;
+    for (int i = 0; i < npos; i++)
+        if (isnan(pos[i]))
+            return NAN;
+    for (int i = 0; i < nneg; i++)
+        if (isnan(neg[i]))
+            return NAN;
+    double *s = xmalloc((size_t)npos * sizeof *s);
+    memcpy(s, pos, (size_t)npos * sizeof *s);
+    qsort(s, (size_t)npos, sizeof *s, cmp_double_desc);
+    /* the fewest positives that reach the rate: ceil(tpr * npos), with a
+     * little slack so that 0.95 * 20 counts as 19, not 20 */
+    long need = (long)ceil(tpr * npos - 1e-9);
+    if (need < 1)
+        need = 1;
+    double t = s[need - 1];
+    free(s);
+    long fp = 0;
+    for (int i = 0; i < nneg; i++)
+        fp += neg[i] >= t;
+    return (double)fp / nneg;
+}
+
 /* ---- classification report ----------------------------------------------- */
 
 static double ratio0(long num, long den)

@@ -85,6 +85,26 @@ double metrics_auroc(int n, const int *y, const int *p, const double *score);
 void metrics_auroc_per_class(int n, int K, const int *y, const int *p, const double *score,
                              double *auroc);
 
+/* ---- known against unseen (DESIGN.md section 3, unseen kinds) ------------ */
+
+/* AUROC of telling the positives pos[0..npos) from the negatives
+ * neg[0..nneg) by score: the probability that a random positive scores
+ * above a random negative, a tie counting 1/2 (the Mann-Whitney statistic;
+ * sklearn's roc_auc_score on the two sets). NaN when a set is empty or a
+ * score is NaN. */
+double metrics_auroc_sets(int npos, const double *pos, int nneg, const double *neg);
+
+/* The false positive rate at true positive rate tpr (0.95 for "FPR at 95 %
+ * TPR"): the share of negatives accepted by the highest threshold t that
+ * accepts at least ceil(tpr * npos) positives, a sample being accepted when
+ * score >= t. Ties: t is a positive's score, and every negative that equals
+ * it counts as accepted (so a tie is never in the detector's favour). The
+ * same as the first point with TPR >= tpr of sklearn's roc_curve(...,
+ * drop_intermediate=False). NaN when a set is empty, a score is NaN or tpr
+ * is outside (0, 1]. */
+double metrics_fpr_at_tpr(int npos, const double *pos, int nneg, const double *neg,
+                          double tpr);
+
 /* ---- classification report over K + 1 classes --------------------------- */
 
 typedef struct {

@@ -129,16 +129,20 @@ int finish_run(session_t *s, const finish_config_t *f, err_t *e)
         return -1;
     if (o->train.epochs > 0)
         fprintf(stderr, "Model saved to %s\n", o->save_model);
-    scored_t test = {0};
+    scored_t test = {0}, unseen = {0};
     session_score(s, &s->data.test, &test);
-    print_report(stdout, s, &test, &tune);
+    if (s->data.has_unseen)
+        session_score(s, &s->data.unseen, &unseen);
+    const scored_t *u = s->data.has_unseen ? &unseen : NULL;
+    print_report(stdout, s, &test, u, &tune);
     int rc = 0;
-    if (f->predictions[0] && write_predictions(f->predictions, s, &test, e))
+    if (f->predictions[0] && write_predictions(f->predictions, s, &test, u, e))
         rc = -1;
     if (!rc && mkdir_p(o->output_dir, e))
         rc = -1;
     if (!rc && write_score_plots(s, &test, "test", e))
         rc = -1;
     scored_free(&test);
+    scored_free(&unseen);
     return rc;
 }

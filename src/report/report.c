@@ -225,7 +225,8 @@ static void print_ranking(FILE *fp, const session_t *s, const scored_t *t)
     print_category_aurc(fp, s, t);
 }
 
-void print_report(FILE *fp, const session_t *s, const scored_t *t, const tune_info_t *tune)
+void print_report(FILE *fp, const session_t *s, const scored_t *t, const scored_t *unseen,
+                  const tune_info_t *tune)
 {
     int k = s->meta.k, n = t->n;
     int *o = xcalloc(n ? n : 1, sizeof(int)), *tg = xcalloc(n ? n : 1, sizeof(int));
@@ -251,6 +252,10 @@ void print_report(FILE *fp, const session_t *s, const scored_t *t, const tune_in
     print_selective(fp, &ms, tune);
     fputc('\n', fp);
     print_ranking(fp, s, t);
+    if (unseen) {
+        fputc('\n', fp);
+        print_unseen(fp, s, t, unseen);
+    }
     fprintf(fp, "\nClassification report (11-way target t: the true class where Stage 1 "
                 "is right, else OTHER):\n");
     metrics_report_print(fp, &rep, names);
@@ -267,7 +272,8 @@ void print_report(FILE *fp, const session_t *s, const scored_t *t, const tune_in
     free(tg);
 }
 
-int write_predictions(const char *path, const session_t *s, const scored_t *t, err_t *e)
+int write_predictions(const char *path, const session_t *s, const scored_t *t,
+                      const scored_t *unseen, err_t *e)
 {
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -279,6 +285,11 @@ int write_predictions(const char *path, const session_t *s, const scored_t *t, e
     for (int i = 0; i < t->n; i++) {
         int o = t->score[i] >= s->meta.tau[t->p[i]] ? t->p[i] : k;
         fprintf(fp, "%d,%d,%d,%.9g,%.9g,%d\n", i, t->y[i], t->p[i], t->msp[i], t->score[i], o);
+    }
+    for (int i = 0; unseen && i < unseen->n; i++) {
+        const scored_t *u = unseen;
+        int o = u->score[i] >= s->meta.tau[u->p[i]] ? u->p[i] : k;
+        fprintf(fp, "%d,unseen,%d,%.9g,%.9g,%d\n", t->n + i, u->p[i], u->msp[i], u->score[i], o);
     }
     if (ferror(fp) | fclose(fp)) {
         unlink(tmp);

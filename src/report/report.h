@@ -42,10 +42,25 @@ typedef struct {
 
 /* The final report over the test set (DESIGN.md section 3). Its last two
  * lines are "Final Accuracy: NN.N% (11-way; always-OTHER NN.N%, never-OTHER
- * NN.N%)" and "Stage 1 test accuracy: NN.N%". */
-void print_report(FILE *fp, const session_t *s, const scored_t *test, const tune_info_t *tune);
+ * NN.N%)" and "Stage 1 test accuracy: NN.N%". unseen: the scores of
+ * s->data.unseen, which add the "Unseen kinds" section, or NULL. */
+void print_report(FILE *fp, const session_t *s, const scored_t *test, const scored_t *unseen,
+                  const tune_info_t *tune);
+/* The "Unseen kinds" section (report_unseen.c): the share of the unseen
+ * images at OTHER at tau beside the test set's, and AUROC and FPR at 95 %
+ * TPR of telling test images (positive) from unseen ones, judge score and
+ * MSP side by side. */
+void print_unseen(FILE *fp, const session_t *s, const scored_t *test, const scored_t *unseen);
 
-/* --predictions: one CSV row per test image. */
-int write_predictions(const char *path, const session_t *s, const scored_t *test, err_t *e);
+/* The same in one line for the workbench log at the end of an epoch, the
+ * known images being those of `what` ("validation"): the share at OTHER
+ * of each and the AUROC of the judge score and of MSP. */
+void print_unseen_line(FILE *fp, const session_t *s, const scored_t *known, const char *what,
+                       const scored_t *unseen);
+
+/* --predictions: one CSV row per test image, then (when unseen is not
+ * NULL) one per unseen image, labelled "unseen". */
+int write_predictions(const char *path, const session_t *s, const scored_t *test,
+                      const scored_t *unseen, err_t *e);
 
 #endif

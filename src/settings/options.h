@@ -30,6 +30,8 @@ typedef struct {
     /* [data] */
     char dataset[32];        /* "auto" (default), "cifar10", "synth" */
     char data_dir[1024];     /* --data_dir, "" = search */
+    char holdout_classes[1024]; /* --holdout_classes: "" = none */
+    char ood_data[1024];     /* --ood_data: "" = none */
     char cifar100_labels[8]; /* "fine" (100 classes) or "coarse" (20) */
     int light_mode;          /* --light_mode */
     double val_fraction;     /* 0.1; light mode uses val_light (500) */

@@ -94,6 +94,16 @@ const setting_t settings[] = {
      HELP(H_TRAINING, 11, "MODE", "training flips: random, alternate (each image\n"
                                   "flipped every other epoch) or none\n"
                                   "(default %s)")},
+    {TEXT("data", "holdout_classes", holdout_classes, ""),
+     OPT(31, "holdout_classes", "holdout-classes"),
+     HELP(H_DATA, 4, "LIST", "train without these categories (names or\n"
+                             "indices, cat,dog); their test images become\n"
+                             "the report's unseen kinds")},
+    {PATH("data", "ood_data", ood_data, 1, ""), OPT(32, "ood_data", "ood-data"),
+     HELP(H_DATA, 5, "PATH", "images of kinds the model never saw, for the\n"
+                             "report's unseen kinds: a CIFAR-10 format\n"
+                             "binary file or a folder of 32x32 PNGs\n"
+                             "(labels ignored)")},
     {INT("data", "synth_train", synth_train, 10, 1000000, "5000"),
      DOC("training images of the built-in synth set")},
     {INT("data", "synth_test", synth_test, 10, 1000000, "1000"),

@@ -25,6 +25,8 @@ void setup_data_config(const options_t *o, data_config_t *c)
     c->folder_seed = o->seed;
     c->split_seed = o->seed;
     c->judge_holdout = o->judge_holdout;
+    COPY(c->holdout_classes, o->holdout_classes);
+    COPY(c->ood_data, o->ood_data);
 }
 
 void setup_train_config(const options_t *o, train_config_t *c)

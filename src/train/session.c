@@ -104,6 +104,12 @@ static int check_classes(const session_t *s, const char *dir, err_t *e)
     int same = m->k == d->k;
     for (int c = 0; same && c < m->k; c++)
         same = !strcmp(m->class_names[c], d->class_names[c]);
+    if (!same && (s->data.held_names[0] || m->k < d->k))
+        return err_set(e, "%s: the model was trained on %d classes of '%s' (%s, ...) but the "
+                          "data has %d classes (%s, ...) with --holdout_classes '%s': give "
+                          "the --holdout_classes the model was trained with (the data's "
+                          "classes less the model's)", dir, m->k, m->dataset,
+                       m->class_names[0], d->k, d->class_names[0], s->data.held_names);
     if (!same)
         return err_set(e, "%s: the model was trained on %d classes of '%s' (%s, ...) but the "
                           "data has %d classes (%s, ...)", dir, m->k, m->dataset,
@@ -156,7 +162,7 @@ static int setup_model(session_t *s, const char *dir, err_t *e)
     if (s->cfg.train.judge_batch_size > max_batch)
         max_batch = s->cfg.train.judge_batch_size;
     if (*dir && check_classes(s, dir, e))
-        return -1;
+        return -2; /* the data asked for does not match the model: a usage error */
     if (!*dir)
         meta_fresh(s);
     const dataset_t *d = &s->data.train; /* the image shape, for every buffer after */
@@ -228,11 +234,14 @@ int session_open(session_t *s, const session_config_t *o, err_t *e)
     }
     s->cfg.data.split_seed = seed;
     s->cfg.data.judge_holdout = holdout;
-    if (o->no_data ? no_data(s, dir, e) : run_data_load(&s->cfg.data, &s->data, e))
-        return -1;
+    int rc = o->no_data ? no_data(s, dir, e) : run_data_load(&s->cfg.data, &s->data, e);
+    if (rc)
+        return rc;
     s->be = backend_open(o->device, o->threads, e);
-    if (!s->be || setup_model(s, dir, e))
+    if (!s->be)
         return -1;
+    if ((rc = setup_model(s, dir, e)))
+        return rc;
     /* the model's own seed, so a resumed run draws the masks it would have */
     s->model->stage1->dropout_seed = s->meta.split_seed ^ 0xd20f0a75ULL;
     if (parse_categories(o->train.stage2_categories, s->meta.class_names, s->meta.k,
