@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "model/model_dir.h"
 #include "model/safetensors.h"
 
 #define PATH_LEN 4096
@@ -199,31 +200,10 @@ static int is_model_dir(const char *dir)
     return access(p, F_OK) == 0;
 }
 
-/* Moves tmp into place as dir, replacing an existing model directory. */
-static int swap_into_place(const char *tmp, const char *dir, err_t *e)
-{
-    struct stat st;
-    if (stat(dir, &st) != 0) {
-        if (rename(tmp, dir))
-            return err_set(e, "cannot rename '%s' to '%s': %s", tmp, dir, strerror(errno));
-        return 0;
-    }
-    char old[PATH_LEN];
-    snprintf(old, sizeof old, "%s.old-%ld", dir, (long)getpid());
-    if (rename(dir, old))
-        return err_set(e, "cannot move old model '%s' aside: %s", dir, strerror(errno));
-    if (rename(tmp, dir)) {
-        int err = errno;
-        rename(old, dir); /* put the old model back */
-        return err_set(e, "cannot rename '%s' to '%s': %s", tmp, dir, strerror(err));
-    }
-    remove_tree(old);
-    return 0;
-}
-
 int model_save(const char *dir, const model_t *model, const model_meta_t *m, err_t *e)
 {
     struct stat st;
+    model_dir_recover(dir);
     if (stat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || !is_model_dir(dir)))
         return err_set(e, "'%s' exists and is not an mscnn model directory; "
                           "refusing to overwrite it (choose another --save_model)", dir);
@@ -251,7 +231,7 @@ int model_save(const char *dir, const model_t *model, const model_meta_t *m, err
     rc = rc ? rc : write_state(path, &t, vel, m, e);
     path_join(path, tmp, "model.ini");
     rc = rc ? rc : write_ini(path, m, e);
-    rc = rc ? rc : swap_into_place(tmp, dir, e);
+    rc = rc ? rc : model_dir_swap(tmp, dir, e);
     if (rc)
         remove_tree(tmp);
     afree(host);
@@ -373,6 +353,7 @@ static int on_ini_key(void *user, const char *sec, const char *key, const char *
 int model_load_meta(const char *dir, model_meta_t *m, err_t *e)
 {
     char path[PATH_LEN];
+    model_dir_recover(dir);
     path_join(path, dir, "model.ini");
     memset(m, 0, sizeof *m);
     err_t inner = {{0}};
