@@ -22,6 +22,7 @@
 
 #include "data/dataset.h"
 #include "model/model.h"
+#include "model/model_dir.h" /* model_dir_recover() */
 #include "base/util.h"
 
 #define MODEL_FORMAT_VERSION 1
