@@ -28,6 +28,8 @@
  */
 #include "data/dataset.h"
 
+#include "base/file.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -276,9 +278,30 @@ static int scan_tree(const char *root, ftree_t *t, err_t *e)
     return rc;
 }
 
+/* A file libpng would only call a "Read Error": empty, not a regular
+ * file, or without the PNG signature. */
+static int png_precheck(const char *path, err_t *e)
+{
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    unsigned char head[8];
+    FILE *fp = fopen_regular(path, "PNG file", (size_t)1 << 30, NULL, e);
+    if (!fp)
+        return -1;
+    size_t n = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    if (n == 0)
+        return err_set(e, "PNG file '%s' is empty (0 bytes), not a PNG image", path);
+    if (n < sizeof head || memcmp(head, sig, sizeof sig))
+        return err_set(e, "PNG file '%s' is not a PNG image (it does not start with the PNG "
+                          "signature)", path);
+    return 0;
+}
+
 /* Reads one PNG into dst as R, G, B planes of 32 x 32. */
 static int read_png(const char *path, uint8_t *dst, err_t *e)
 {
+    if (png_precheck(path, e))
+        return -1;
     png_image im;
     memset(&im, 0, sizeof im);
     im.version = PNG_IMAGE_VERSION;

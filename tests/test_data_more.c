@@ -733,6 +733,7 @@ static void fresh_tree(char *root, size_t n, const char *name)
 
 static void test_folder_refusals(void)
 {
+    static const uint8_t whole_empty[1] = {0};
     char root[512], p[1200], cdir[1024];
     err_t e;
     dataset_t tr, te;
@@ -768,8 +769,15 @@ static void test_folder_refusals(void)
     write_text(p, "this is not a PNG file at all, just some bytes");
     e.msg[0] = 0;
     CHECK(folder_load(root, 1, &tr, &te, &e) == -1, "garbage .png refused");
-    CHECK(contains(e.msg, p) && contains(e.msg, "PNG"), "garbage: %s", e.msg);
+    CHECK(contains(e.msg, p) && contains(e.msg, "is not a PNG image"), "garbage: %s", e.msg);
     CHECK(is_empty_set(&tr) && is_empty_set(&te), "failed load leaves empty sets");
+    /* a 0-byte .png: named, and said to be empty (libpng says "Read Error") */
+    write_bytes(p, whole_empty, 0);
+    e.msg[0] = 0;
+    CHECK(folder_load(root, 1, &tr, &te, &e) == -1 && contains(e.msg, p) &&
+              contains(e.msg, "is empty (0 bytes), not a PNG image"),
+          "0-byte PNG: %s", e.msg);
+    write_text(p, "this is not a PNG file at all, just some bytes");
 
     /* a truncated real PNG (header fine, image data cut) */
     path_in(cdir, sizeof cdir, root, "a/img3.png");
