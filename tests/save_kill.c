@@ -67,8 +67,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "save_kill: %s\n", e.msg);
         return 1;
     }
-    if (!strcmp(argv[1], "check"))
-        return check(be, argv[2]);
+    if (!strcmp(argv[1], "check")) {
+        int rc = check(be, argv[2]);
+        backend_free(be);
+        return rc;
+    }
     model_t *model = model_new(be, "basic", K, 3, 32, 32, 1, &e);
     if (!model) {
         fprintf(stderr, "save_kill: %s\n", e.msg);
