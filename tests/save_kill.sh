@@ -10,11 +10,14 @@
 . "${MSCNN_SRCDIR:-.}/tests/lib.sh"
 helper="${MSCNN_BUILDDIR:-.}/tests/save_kill"
 M="$T/m"
+t0=$(date +%s%N)
 "$helper" init "$M" || { echo "save_kill init failed" >&2; exit 1; }
+# the helper's start-up (slow in a sanitizer build) comes before the moments
+start=$(( ($(date +%s%N) - t0) / 1000000 ))
 seed=${SAVE_KILL_SEED:-$$}
 echo "save_kill.sh: seed $seed (SAVE_KILL_SEED=$seed to repeat the moments)"
-# 100 kill moments, 0.02 .. 0.4 s after the start
-awk -v s="$seed" 'BEGIN { srand(s); for (i = 0; i < 100; i++) printf "%.3f\n", 0.02 + rand() * 0.38 }' >"$T/moments"
+# 100 kill moments, 0.02 .. 0.4 s after the helper's start-up
+awk -v s="$seed" -v st="$start" 'BEGIN { srand(s); for (i = 0; i < 100; i++) printf "%.3f\n", st / 1000 + 0.02 + rand() * 0.38 }' >"$T/moments"
 export MSCNN_TEST_SAVE_DELAY_US=30000
 last=1 trial=0 recovered=0 cleaned=0
 while read -r t; do
