@@ -1,10 +1,11 @@
 #!/bin/sh
-# Installs what mscnn needs to build and test on Debian (12 or later).
+# Installs what mscnn needs to build and test on Debian (12 or later);
+# clang, its libFuzzer runtime and libomp are for `make fuzz` and the clang build.
 # Run as root (or through sudo).
 set -eu
 packages="build-essential autoconf automake autoconf-archive pkg-config
   libncurses-dev libpng-dev libjpeg62-turbo-dev libinih-dev libcsv-dev libjansson-dev libcairo2-dev libdnnl-dev
-  tmux"
+  tmux clang libclang-rt-dev libomp-dev"
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps.sh: run as root, e.g. sudo ./install-deps.sh" >&2
     exit 1

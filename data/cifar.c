@@ -26,6 +26,8 @@ static const char *const default_names[CIFAR_K] = {
     "dog", "frog", "horse", "ship", "truck",
 };
 
+#define CIFAR_OFFICIAL_RECORDS 10000 /* per data_batch_N.bin and test_batch.bin */
+
 static const char *const fetch_hint =
     "run data/fetch-cifar10.sh to download CIFAR-10, or pass --data_dir DIR "
     "naming the folder that holds the *.bin files";
@@ -57,6 +59,9 @@ int cifar10_read_file(const char *path, dataset_t *d, err_t *e)
                                  : " (the file is truncated or not a CIFAR-10 binary batch)");
     }
     long long nrec = size / CIFAR_REC;
+    if (nrec != CIFAR_OFFICIAL_RECORDS) /* a different or damaged file: say so, go on */
+        fprintf(stderr, "mscnn: warning: CIFAR-10 file '%s' holds %lld records; the official "
+                        "batch files hold %d each\n", path, nrec, CIFAR_OFFICIAL_RECORDS);
     if (d->pixels && (d->c != CIFAR_C || d->h != CIFAR_H || d->w != CIFAR_W)) {
         fclose(fp);
         return err_set(e, "cannot append CIFAR-10 file '%s' to a %dx%dx%d image set",

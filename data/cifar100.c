@@ -95,6 +95,11 @@ static int read_file(const char *path, int coarse, dataset_t *d, err_t *e)
                                  : " (the file is truncated or not a CIFAR-100 binary file)");
     }
     long long nrec = size / C100_REC;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    long long official = !strcmp(base, "train.bin") ? 50000 : 10000; /* else test.bin */
+    if (nrec != official) /* a different or damaged file: say so, go on */
+        fprintf(stderr, "mscnn: warning: CIFAR-100 file '%s' holds %lld records; the official "
+                        "%s holds %lld\n", path, nrec, base, official);
     if (nrec > (long long)INT_MAX) {
         fclose(fp);
         return err_set(e, "CIFAR-100 file '%s': too many records (%lld)", path, nrec);

@@ -30,6 +30,8 @@
 #include "data/dataset.h"
 #include "data/image_decode.h"
 
+#include "base/file.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -277,9 +279,26 @@ static int scan_tree(const char *root, ftree_t *t, err_t *e)
     return rc;
 }
 
+/* A file libpng would only call a "Read Error": empty or not a regular
+ * file (a JPEG with a .png name is read as JPEG: image_read()). */
+static int png_precheck(const char *path, err_t *e)
+{
+    unsigned char head[8];
+    FILE *fp = fopen_regular(path, "PNG file", (size_t)1 << 30, NULL, e);
+    if (!fp)
+        return -1;
+    size_t n = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    if (n == 0)
+        return err_set(e, "PNG file '%s' is empty (0 bytes), not a PNG image", path);
+    return 0;
+}
+
 /* Reads one PNG (or JPEG) into dst as R, G, B planes of 32 x 32 (dataset.h). */
 int folder_read_png(const char *path, uint8_t *dst, err_t *e)
 {
+    if (png_precheck(path, e))
+        return -1;
     rgb_image_t im;
     if (image_read(path, &im, e))
         return -1;

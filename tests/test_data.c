@@ -8,6 +8,7 @@
 #include "data/dataset.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,34 @@ static void mkdir_or_die(const char *path)
 
 /* ---- CIFAR reader -------------------------------------------------------- */
 
+/* stderr into path until capture_end() (for warnings the readers print) */
+static int capture_start(const char *path)
+{
+    fflush(stderr);
+    int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    close(fd);
+    return saved;
+}
+
+static void capture_end(int saved)
+{
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+}
+
+static int file_has(const char *path, const char *want)
+{
+    char buf[4096] = "";
+    FILE *fp = fopen(path, "r");
+    size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+    if (fp)
+        fclose(fp);
+    buf[n] = 0;
+    return strstr(buf, want) != NULL;
+}
+
 static void test_read_file(void)
 {
     char p1[512], p2[512], p[512];
@@ -92,7 +121,14 @@ static void test_read_file(void)
     write_cifar(p1, 1, 5, -1, 0, 0);
     write_cifar(p2, 2, 3, -1, 0, 0);
 
+    path_in(p, sizeof p, tmp, "stderr.txt");
+    int saved = capture_start(p);
     CHECK(cifar10_read_file(p1, &d, &e) == 0, "read good file: %s", e.msg);
+    capture_end(saved);
+    CHECK(file_has(p, "warning: CIFAR-10 file '") &&
+              file_has(p, "good1.bin' holds 5 records; the official batch files hold 10000 each"),
+          "a file of 5 records is read with a warning");
+    unlink(p);
     CHECK(d.n == 5 && d.c == 3 && d.h == 32 && d.w == 32 && d.k == 10, "shape n=%d c=%d h=%d w=%d k=%d",
           d.n, d.c, d.h, d.w, d.k);
     int ok = 1;

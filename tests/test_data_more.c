@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <png.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -164,6 +165,34 @@ static void test_read_names(void)
           "unreadable: %s", e.msg);
 }
 
+/* stderr into path until capture_end() (for warnings the readers print) */
+static int capture_start(const char *path)
+{
+    fflush(stderr);
+    int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    close(fd);
+    return saved;
+}
+
+static void capture_end(int saved)
+{
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+}
+
+static int file_has(const char *path, const char *want)
+{
+    char buf[4096] = "";
+    FILE *fp = fopen(path, "r");
+    size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+    if (fp)
+        fclose(fp);
+    buf[n] = 0;
+    return strstr(buf, want) != NULL;
+}
+
 static void test_cifar100(void)
 {
     char dir[512], trp[600], tep[600], p[600];
@@ -189,7 +218,15 @@ static void test_cifar100(void)
           "present: other folders");
 
     /* fine labels, default names */
+    char errp[1200];
+    path_in(errp, sizeof errp, tmp, "stderr.txt");
+    int saved = capture_start(errp);
     CHECK(cifar100_load(dir, 0, &tr, &te, &e) == 0, "load fine: %s", e.msg);
+    capture_end(saved);
+    CHECK(file_has(errp, "train.bin' holds 7 records; the official train.bin holds 50000") &&
+              file_has(errp, "test.bin' holds 3 records; the official test.bin holds 10000"),
+          "short CIFAR-100 files are read with a warning");
+    unlink(errp);
     CHECK(check_c100(&tr, 1, 7, 0) == 0, "fine train set: n=%d k=%d", tr.n, tr.k);
     CHECK(check_c100(&te, 2, 3, 0) == 0, "fine test set: n=%d k=%d", te.n, te.k);
     if (tr.class_names && te.class_names) {
@@ -733,6 +770,7 @@ static void fresh_tree(char *root, size_t n, const char *name)
 
 static void test_folder_refusals(void)
 {
+    static const uint8_t whole_empty[1] = {0};
     char root[512], p[1200], cdir[1024];
     err_t e;
     dataset_t tr, te;
@@ -768,8 +806,15 @@ static void test_folder_refusals(void)
     write_text(p, "this is not a PNG file at all, just some bytes");
     e.msg[0] = 0;
     CHECK(folder_load(root, 1, &tr, &te, &e) == -1, "garbage .png refused");
-    CHECK(contains(e.msg, p) && contains(e.msg, "PNG"), "garbage: %s", e.msg);
+    CHECK(contains(e.msg, p) && contains(e.msg, "is not a PNG image"), "garbage: %s", e.msg);
     CHECK(is_empty_set(&tr) && is_empty_set(&te), "failed load leaves empty sets");
+    /* a 0-byte .png: named, and said to be empty (libpng says "Read Error") */
+    write_bytes(p, whole_empty, 0);
+    e.msg[0] = 0;
+    CHECK(folder_load(root, 1, &tr, &te, &e) == -1 && contains(e.msg, p) &&
+              contains(e.msg, "is empty (0 bytes), not a PNG image"),
+          "0-byte PNG: %s", e.msg);
+    write_text(p, "this is not a PNG file at all, just some bytes");
 
     /* a truncated real PNG (header fine, image data cut) */
     path_in(cdir, sizeof cdir, root, "a/img3.png");

@@ -17,6 +17,7 @@
 #include "engine/net.h"
 
 static char tmpdir[] = "/tmp/mscnn-test-model-XXXXXX";
+#define HAS(msg, s) CHECK(strstr((msg), (s)) != NULL, "message '%s' lacks '%s'", (msg), (s))
 
 static model_t *make_model(backend_t *be, uint64_t seed)
 {
@@ -224,6 +225,85 @@ static void test_refuse_foreign_dir(backend_t *be)
     model_free(a);
 }
 
+/* Writes a safetensors file with this header and a data section of
+ * data_bytes (a hole: the file is sparse, so 30 GiB cost no disk). */
+static int write_claim(const char *path, const char *header, long long data_bytes)
+{
+    size_t n = strlen(header), padded = (n + 7) & ~(size_t)7;
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++)
+        len8[i] = (unsigned char)((uint64_t)padded >> (8 * i));
+    FILE *fp = fopen(path, "wb");
+    if (!fp)
+        return -1;
+    fwrite(len8, 1, 8, fp);
+    fputs(header, fp);
+    for (size_t i = n; i < padded; i++)
+        fputc(' ', fp);
+    int rc = ftruncate(fileno(fp), (off_t)(8 + padded) + data_bytes);
+    return fclose(fp) | rc;
+}
+
+/* Hostile model directories: refused with a message naming the file, never
+ * a crash, a hang or an allocation of what a header claims. */
+static void test_hostile_files(backend_t *be)
+{
+    char dir[256], path[300], ini[300];
+    snprintf(dir, sizeof dir, "%s/hostile", tmpdir);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    snprintf(ini, sizeof ini, "%s/model.ini", dir);
+    model_t *a = make_model(be, 1);
+    model_meta_t ma, mb;
+    fill_meta(&ma);
+    err_t e = {{0}};
+    CHECK(model_save(dir, a, &ma, &e) == 0, "save: %s", e.msg);
+
+    /* a valid header claiming a 30 GiB tensor (the file really is that
+     * long, sparse): refused from the header, nothing allocated */
+    const long long big = 30LL << 30;
+    char h[256];
+    snprintf(h, sizeof h, "{\"stage1.fc2.weight\":{\"dtype\":\"F32\",\"shape\":[%lld],"
+             "\"data_offsets\":[0,%lld]}}", big / 4, big);
+    CHECK(write_claim(path, h, big) == 0, "write the 30 GiB claim");
+    CHECK(model_load_meta(dir, &mb, &e) == 0, "meta: %s", e.msg);
+    CHECK(model_load_weights(dir, a, &mb, &e) != 0, "30 GiB claim refused");
+    HAS(e.msg, "model.safetensors: tensor 'stage1.fc2.weight': expected shape [10, ");
+    HAS(e.msg, "file has [8053063680]");
+    snprintf(h, sizeof h, "{\"huge\":{\"dtype\":\"U8\",\"shape\":[%lld],"
+             "\"data_offsets\":[0,%lld]}}", big, big);
+    CHECK(write_claim(path, h, big) == 0, "write the unknown claim");
+    CHECK(model_load_weights(dir, a, &mb, &e) != 0, "unknown tensor refused");
+    HAS(e.msg, "tensor 'huge' is not a parameter of this model's architecture");
+    unlink(path);
+
+    /* model.safetensors a FIFO: refused at once, no wait for a writer */
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+    CHECK(model_load_weights(dir, a, &mb, &e) != 0, "FIFO refused");
+    HAS(e.msg, "model.safetensors' is a FIFO (named pipe), not a regular file");
+    unlink(path);
+
+    /* model.ini a directory, a link to /dev/zero, a duplicate key */
+    unlink(ini);
+    CHECK(mkdir(ini, 0700) == 0, "mkdir model.ini");
+    CHECK(model_load_meta(dir, &mb, &e) != 0, "model.ini directory refused");
+    HAS(e.msg, "model.ini' is a directory, not a regular file");
+    rmdir(ini);
+    CHECK(symlink("/dev/zero", ini) == 0, "symlink");
+    CHECK(model_load_meta(dir, &mb, &e) != 0, "model.ini -> /dev/zero refused");
+    HAS(e.msg, "model.ini' is a character device, not a regular file");
+    unlink(ini);
+    FILE *fp = fopen(ini, "w");
+    fputs("[model]\nformat_version = 1\narch = basic\n; note\n\narch = air\n", fp);
+    fclose(fp);
+    CHECK(model_load_meta(dir, &mb, &e) != 0, "duplicate key refused");
+    HAS(e.msg, "model.ini:6: [model] arch: duplicate key, already given on line 3");
+    unlink(ini);
+    snprintf(path, sizeof path, "%s/state.safetensors", dir);
+    unlink(path);
+    rmdir(dir);
+    model_free(a);
+}
+
 typedef struct {
     int rows, fields;
     char first[8][32];
@@ -293,6 +373,7 @@ int main(void)
     test_round_trip(be);
     test_refuse_foreign_dir(be);
     test_nonfinite(be);
+    test_hostile_files(be);
     test_history();
     backend_free(be);
     char cmd[512];

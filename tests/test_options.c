@@ -313,6 +313,27 @@ static void test_config(void)
     HAS(e.msg, missing);
     CHECK(options_load_ini(&o, tmp, &e) == -1, "load a directory");
     HAS(e.msg, tmp);
+    HAS(e.msg, "is a directory, not a regular file");
+    /* devices and FIFOs are refused before a byte is read (no hang, no
+     * reading /dev/zero until memory runs out) */
+    CHECK(parse(&o, &e, "-c", "/dev/zero", NULL) == -1, "-c /dev/zero");
+    HAS(e.msg, "config file '/dev/zero' is a character device, not a regular file");
+    char fifo[400];
+    snprintf(fifo, sizeof fifo, "%s/fifo.ini", tmp);
+    CHECK(mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo);
+    CHECK(options_load_ini(&o, fifo, &e) == -1, "load a FIFO");
+    HAS(e.msg, "is a FIFO (named pipe), not a regular file");
+    unlink(fifo);
+    /* and a file over the 1 MiB bound (a sparse one: no disk needed) */
+    char huge[400];
+    snprintf(huge, sizeof huge, "%s/huge.ini", tmp);
+    FILE *hf = fopen(huge, "w");
+    CHECK(hf && ftruncate(fileno(hf), 2 << 20) == 0, "sparse %s", huge);
+    if (hf)
+        fclose(hf);
+    CHECK(options_load_ini(&o, huge, &e) == -1, "load a 2 MiB INI file");
+    HAS(e.msg, "is 2097152 bytes, more than the limit of 1048576 bytes");
+    unlink(huge);
 
     /* the default file: $XDG_CONFIG_HOME/mscnn/mscnn.ini, else ~/.config/... */
     char dir[600], path[700];
@@ -397,11 +418,16 @@ static void test_bad_ini(void)
     bad_ini("[train\nepochs = 5\n", 1, "[train: expected a section header");
     bad_ini("[train] x\n", 1, "expected a section header");
     /* line numbers stay right after comments, blanks and CRLF lines */
-    bad_ini("\r\n; a\r\n[run]\r\n  threads = 2\r\n\r\nthreads = 4096\r\n", 6,
+    bad_ini("\r\n; a\r\n[run]\r\n  seed = 2\r\n\r\nthreads = 4096\r\n", 6,
             "[run] threads = 4096: expected a whole number from 0 to 1024");
     char big[400];
     snprintf(big, sizeof big, "[run]\nload_model = %0300d\n", 0);
     bad_ini(big, 2, "line longer than");
+    /* a key given twice in one file names both lines */
+    bad_ini("[train]\nlr = 0.1\nepochs = 2\n\n  lr = 0.2\n", 5,
+            "[train] lr: duplicate key, already given on line 2");
+    bad_ini("[run]\nseed = 1\n[train]\nepochs = 1\n[run]\nseed = 2\n", 6,
+            "[run] seed: duplicate key, already given on line 2");
     /* the first error wins and stops the parse */
     bad_ini("[train]\nepochs = x\nbatch_size = y\n", 2, "epochs = x");
     /* a bad file through options_parse is an error too */

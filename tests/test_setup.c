@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 
@@ -264,6 +265,67 @@ static void test_recipe(void)
     session_close(&s);
 }
 
+/* setup_session_config() refuses, as a usage error (-2) naming the flag,
+ * what a run would otherwise refuse only after training. */
+static void refused(const char *why, const char *want, ...)
+{
+    char *argv[16] = {"mscnn"};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, want);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && argc < 15)
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    options_t o;
+    opt_action_t act;
+    session_config_t c;
+    err_t e = {{0}};
+    CHECK(options_parse(&o, argc, argv, &act, &e) == 0, "%s: parse: %s", why, e.msg);
+    e.msg[0] = '\0';
+    CHECK(setup_session_config(&o, &c, &e) == -2 && strstr(e.msg, want),
+          "%s: refused before training with '%s': got '%s'", why, want, e.msg);
+}
+
+static void test_preflight(void)
+{
+    char file[300], dir[300], model[300], out[300], under[300];
+    snprintf(file, sizeof file, "%s/a_file", tmp);
+    snprintf(dir, sizeof dir, "%s/plain_dir", tmp);
+    snprintf(model, sizeof model, "%s/m_pre", tmp);
+    snprintf(out, sizeof out, "%s/out_pre", tmp);
+    snprintf(under, sizeof under, "%s/a_file/m", tmp);
+    FILE *fp = fopen(file, "w");
+    fputs("x\n", fp);
+    fclose(fp);
+    mkdir(dir, 0700);
+    refused("coverage=2", "--tune_threshold: threshold rule 'coverage=2'", "--tune_threshold",
+            "coverage=2", "--save_model", model, "--output_dir", out, NULL);
+    refused("predictions a directory", "--predictions '", "--predictions", dir,
+            "--save_model", model, "--output_dir", out, NULL);
+    refused("predictions in a missing directory", "does not exist", "--predictions",
+            under, "--save_model", model, "--output_dir", out, NULL);
+    refused("save_model a file", "is a regular file, not an mscnn model directory",
+            "--save_model", file, "--output_dir", out, NULL);
+    refused("save_model a non-model directory", "exists and is not an mscnn model directory",
+            "--save_model", dir, "--output_dir", out, NULL);
+    refused("save_model under a file", "is a regular file, not a directory", "--save_model",
+            under, "--output_dir", out, NULL);
+    refused("output_dir a file", "--output_dir '", "--output_dir", file, "--save_model", model,
+            NULL);
+    refused("output_dir under a file", "--output_dir '", "--output_dir", under,
+            "--save_model", model, NULL);
+    /* and what is fine passes */
+    options_t o;
+    session_config_t c;
+    err_t e = {{0}};
+    parse(&o, "--tune_threshold", "coverage=0.9", "--predictions", file, "--save_model", model,
+          "--output_dir", out, NULL);
+    CHECK(setup_session_config(&o, &c, &e) == 0, "good settings pass: %s", e.msg);
+    unlink(file);
+    rmdir(dir);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmp)) {
@@ -274,6 +336,7 @@ int main(void)
     setenv("XDG_CONFIG_HOME", tmp, 1);
     test_fields();
     test_recipe();
+    test_preflight();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd))

@@ -95,6 +95,27 @@ wait $pid
 rc=$?
 expect "SIGINT exits 130 (got $rc)" [ "$rc" -eq 130 ]
 expect "it says the saved model is kept" grep_in "$T/se" "is kept"
+# it names the epoch in progress (one after the saved model's), or says it
+# stopped after the saved epoch when the signal came during its save
+saved=$(sed -n 's/^epoch = //p' "$T/sm/model.ini")
+expect "the stop message names epoch $((saved + 1)) in progress or $saved saved: $(grep stopped "$T/se")" \
+    grep -Eq "stopped (during epoch $((saved + 1))|after epoch $saved); " "$T/se"
+
+# SIGINT while the save of epoch 1 is under way (the test hook holds the
+# save for 3 s): the message says it stopped after epoch 1, which is kept.
+# shellcheck disable=SC2086
+MSCNN_TEST_SAVE_DELAY_US=3000000 "$MSCNN_BIN" $base --epochs 50 --output_dir "$T/s2" \
+    --save_model "$T/sm2" >"$T/so" 2>"$T/se" &
+pid=$!
+i=0
+while ! ls -d "$T"/sm2.tmp-* >/dev/null 2>&1 && [ $i -lt 3000 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+expect "SIGINT during a save exits 130 (got $rc)" [ "$rc" -eq 130 ]
+expect "it says it stopped after epoch 1: $(grep stopped "$T/se")" \
+    grep_in "$T/se" "stopped after epoch 1; the model saved after it is kept"
+expect "the model of epoch 1 is there" grep -q '^epoch = 1$' "$T/sm2/model.ini"
 # shellcheck disable=SC2086
 run_mscnn "$T/o" "$T/e" $base --load_model "$T/sm" --epochs 0 --output_dir "$T/s"
 expect "the model saved before SIGINT loads (rc $rc)" [ "$rc" -eq 0 ]

@@ -55,10 +55,16 @@ static int train(session_t *s, volatile sig_atomic_t *stop, err_t *e)
             return 0;
         if (*stop) {
             progress_clear(&prog);
-            fprintf(stderr, "mscnn: stopped during epoch %d; %s\n", s->live.epoch,
-                    s->meta.epoch > s->start_epoch
-                        ? "the model saved after the last completed epoch is kept"
-                        : "nothing was saved in this run");
+            /* live.epoch is the last epoch begun: the one in progress, or
+             * the one just completed and saved when the stop came at its end */
+            if (s->live.epoch <= s->meta.epoch)
+                fprintf(stderr, "mscnn: stopped after epoch %d; the model saved after it "
+                                "is kept\n", s->meta.epoch);
+            else
+                fprintf(stderr, "mscnn: stopped during epoch %d; %s\n", s->live.epoch,
+                        s->meta.epoch > s->start_epoch
+                            ? "the model saved after the last completed epoch is kept"
+                            : "nothing was saved in this run");
             return 130;
         }
     }

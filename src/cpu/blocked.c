@@ -18,7 +18,6 @@
 #include "cpu/vecmath.h"
 #include "cpu/priv.h"
 
-#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 
 typedef struct {
     const blocked_t *t;

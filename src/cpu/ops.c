@@ -21,7 +21,6 @@
 #include "cpu/priv.h"
 #include "cpu/vecmath.h"
 
-#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #define MIN_SPAN 8192    /* element-wise work per thread worth a parallel region */
 
 /* ---- element-wise ------------------------------------------------------ */
@@ -499,7 +498,6 @@ static void pool_plane(const pool_args_t *a, size_t pl)
  * shuffles, and the winner's position is tracked as 0..3. */
 CLONES static void pool2_planes(const pool_args_t *a, size_t p0, size_t p1)
 {
-    const v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = even + 1;
     const v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
     const int w = a->w;
     for (size_t pl = p0; pl < p1; pl++) {
@@ -513,15 +511,15 @@ CLONES static void pool2_planes(const pool_args_t *a, size_t p0, size_t p1)
             for (; 2 * ox + 16 <= w; ox += V8) {
                 v8f a0 = v8_load(x0 + 2 * ox), b0 = v8_load(x0 + 2 * ox + V8);
                 v8f a1 = v8_load(x1 + 2 * ox), b1 = v8_load(x1 + 2 * ox + V8);
-                v8f best = __builtin_shuffle(a0, b0, even);
+                v8f best = V8_EVEN(a0, b0);
                 v8i at = {0};
-                v8f c = __builtin_shuffle(a0, b0, odd);
+                v8f c = V8_ODD(a0, b0);
                 v8i m = c > best;
                 best = v8_select(m, c, best), at = (m & 1) | (~m & at);
-                c = __builtin_shuffle(a1, b1, even);
+                c = V8_EVEN(a1, b1);
                 m = c > best;
                 best = v8_select(m, c, best), at = (m & 2) | (~m & at);
-                c = __builtin_shuffle(a1, b1, odd);
+                c = V8_ODD(a1, b1);
                 m = c > best;
                 best = v8_select(m, c, best), at = (m & 3) | (~m & at);
                 v8i flat = (int32_t)r0 + 2 * (ox + lane) + (at & 1) + (at >> 1) * w;

@@ -25,6 +25,27 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
 #define V8 8
+
+/* The kernels built twice (see above). clang rejects, as an ABI error,
+ * the AVX2 copy passing these 32-byte vectors to the helpers below, which
+ * it compiles for the baseline target only; a clang build therefore has
+ * the baseline copy alone (correct everywhere, a little slower), and GCC
+ * builds keep both. */
+#if defined(__clang__)
+#define CLONES
+#else
+#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+
+/* The even and odd lanes of the 16 floats of a, b: GCC's __builtin_shuffle,
+ * clang's __builtin_shufflevector (constant indices). */
+#if defined(__clang__)
+#define V8_EVEN(a, b) __builtin_shufflevector((a), (b), 0, 2, 4, 6, 8, 10, 12, 14)
+#define V8_ODD(a, b) __builtin_shufflevector((a), (b), 1, 3, 5, 7, 9, 11, 13, 15)
+#else
+#define V8_EVEN(a, b) __builtin_shuffle((a), (b), (v8i){0, 2, 4, 6, 8, 10, 12, 14})
+#define V8_ODD(a, b) __builtin_shuffle((a), (b), (v8i){1, 3, 5, 7, 9, 11, 13, 15})
+#endif
 #define SQRT1_2F 0.70710678118654752440f    /* 1 / sqrt(2) */
 #define INV_SQRT_2PIF 0.39894228040143267794f /* 1 / sqrt(2 pi) */
 

@@ -10,9 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
+#include "model/model_dir.h"
 #include "model/safetensors.h"
 
 #define PATH_LEN 4096
+#define MODEL_INI_MAX_BYTES (1 << 20) /* a real one is under 20 kB */
 
 /* Paths come from options limited to 1023 characters, so this fits. */
 static void path_join(char *out, const char *dir, const char *file)
@@ -203,31 +206,10 @@ static int is_model_dir(const char *dir)
     return access(p, F_OK) == 0;
 }
 
-/* Moves tmp into place as dir, replacing an existing model directory. */
-static int swap_into_place(const char *tmp, const char *dir, err_t *e)
-{
-    struct stat st;
-    if (stat(dir, &st) != 0) {
-        if (rename(tmp, dir))
-            return err_set(e, "cannot rename '%s' to '%s': %s", tmp, dir, strerror(errno));
-        return 0;
-    }
-    char old[PATH_LEN];
-    snprintf(old, sizeof old, "%s.old-%ld", dir, (long)getpid());
-    if (rename(dir, old))
-        return err_set(e, "cannot move old model '%s' aside: %s", dir, strerror(errno));
-    if (rename(tmp, dir)) {
-        int err = errno;
-        rename(old, dir); /* put the old model back */
-        return err_set(e, "cannot rename '%s' to '%s': %s", tmp, dir, strerror(err));
-    }
-    remove_tree(old);
-    return 0;
-}
-
 int model_save(const char *dir, const model_t *model, const model_meta_t *m, err_t *e)
 {
     struct stat st;
+    model_dir_recover(dir);
     if (stat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || !is_model_dir(dir)))
         return err_set(e, "'%s' exists and is not an mscnn model directory; "
                           "refusing to overwrite it (choose another --save_model)", dir);
@@ -255,7 +237,7 @@ int model_save(const char *dir, const model_t *model, const model_meta_t *m, err
     rc = rc ? rc : write_state(path, &t, vel, m, e);
     path_join(path, tmp, "model.ini");
     rc = rc ? rc : write_ini(path, m, e);
-    rc = rc ? rc : swap_into_place(tmp, dir, e);
+    rc = rc ? rc : model_dir_swap(tmp, dir, e);
     if (rc)
         remove_tree(tmp);
     afree(host);
@@ -272,7 +254,38 @@ typedef struct {
     unsigned char seen_cat[DATASET_MAX_CLASSES]; /* bits: 1 name, 2 threshold, 4 trainable */
     err_t *e;
     int failed;
+    FILE *fp;
+    int lineno, at_line_start; /* the line the reader last handed to inih */
+    struct key_line { char *sec, *key; int line; } *keys; /* keys seen */
+    int nkeys;
 } ini_ctx_t;
+
+/* inih's reader, counting lines (Debian's inih tells its handler none). */
+static char *read_line(char *str, int num, void *stream)
+{
+    ini_ctx_t *c = stream;
+    if (!fgets(str, num, c->fp))
+        return NULL;
+    if (c->at_line_start)
+        c->lineno++;
+    size_t n = strlen(str);
+    c->at_line_start = n > 0 && str[n - 1] == '\n';
+    return str;
+}
+
+/* A key given twice: 0 (and the message in c->e) after recording it. */
+static int duplicate_key(ini_ctx_t *c, const char *sec, const char *key)
+{
+    for (int i = 0; i < c->nkeys; i++)
+        if (!strcmp(c->keys[i].sec, sec) && !strcmp(c->keys[i].key, key)) {
+            err_set(c->e, "[%s] %s: duplicate key, already given on line %d", sec, key,
+                    c->keys[i].line);
+            return 1;
+        }
+    c->keys = xrealloc(c->keys, (size_t)(c->nkeys + 1) * sizeof *c->keys);
+    c->keys[c->nkeys++] = (struct key_line){xstrdup(sec), xstrdup(key), c->lineno};
+    return 0;
+}
 
 static int parse_floats3(const char *s, float out[3])
 {
@@ -386,6 +399,10 @@ static int ini_key(ini_ctx_t *c, const char *sec, const char *key, const char *v
 static int on_ini_key(void *user, const char *sec, const char *key, const char *val)
 {
     ini_ctx_t *c = user;
+    if (duplicate_key(c, sec, key)) {
+        c->failed = 1;
+        return 0;
+    }
     if (ini_key(c, sec, key, val))
         return 1;
     c->failed = 1;
@@ -396,14 +413,19 @@ static int on_ini_key(void *user, const char *sec, const char *key, const char *
 int model_load_meta(const char *dir, model_meta_t *m, err_t *e)
 {
     char path[PATH_LEN];
+    model_dir_recover(dir);
     path_join(path, dir, "model.ini");
     memset(m, 0, sizeof *m);
     err_t inner = {{0}};
-    ini_ctx_t c = {.m = m, .e = &inner};
-    int rc = ini_parse(path, on_ini_key, &c);
-    if (rc == -1)
-        return err_set(e, "%s: cannot open (is '%s' a model saved by mscnn?): %s", path,
-                       dir, strerror(errno));
+    FILE *fp = fopen_regular(path, "model description", MODEL_INI_MAX_BYTES, NULL, &inner);
+    if (!fp)
+        return err_set(e, "%s (is '%s' a model saved by mscnn?)", inner.msg, dir);
+    ini_ctx_t c = {.m = m, .e = &inner, .fp = fp, .at_line_start = 1};
+    int rc = ini_parse_stream(read_line, &c, on_ini_key, &c);
+    fclose(fp);
+    for (int i = 0; i < c.nkeys; i++)
+        free(c.keys[i].sec), free(c.keys[i].key);
+    free(c.keys);
     if (rc > 0 && c.failed)
         return err_set(e, "%s:%d: %s", path, rc, inner.msg);
     if (rc > 0)
@@ -447,10 +469,60 @@ static int check_loaded(const char *path, const char *what, const entries_t *t,
     return nonfinite_error(e, prefix, what, t, host, at, el);
 }
 
+/* The entry a saved tensor name belongs to, or NULL. */
+static const entry_t *find_entry(const entries_t *t, const char *name)
+{
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->e[i].name, name))
+            return &t->e[i];
+    return NULL;
+}
+
+static int check_entry(const st_file_t *f, const st_tensor_t *st, const entry_t *en,
+                       err_t *e)
+{
+    int64_t shape[4];
+    for (int d = 0; d < en->p->ndim; d++)
+        shape[d] = en->p->shape[d];
+    return st_check_tensor(f, st, ST_F32, en->p->ndim, shape, e);
+}
+
+/* Before a byte of data is read, every tensor of model.safetensors must be
+ * one of this architecture's with its shape: a header that claims huge
+ * tensors is refused instead of allocated. */
+static int check_weight_tensor(void *user, const st_file_t *f, const st_tensor_t *st,
+                               err_t *e)
+{
+    const entry_t *en = find_entry(user, st->name);
+    if (!en)
+        return err_set(e, "%s: tensor '%.200s' is not a parameter of this model's "
+                          "architecture", f->path, st->name);
+    return check_entry(f, st, en, e);
+}
+
+/* The same for state.safetensors: velocity.NAME of a trainable parameter,
+ * epoch, step and rng. */
+static int check_state_tensor(void *user, const st_file_t *f, const st_tensor_t *st,
+                              err_t *e)
+{
+    const entries_t *t = user;
+    const int64_t four = 4;
+    if (!strcmp(st->name, "epoch") || !strcmp(st->name, "step"))
+        return st_check_tensor(f, st, ST_I64, 0, NULL, e);
+    if (!strcmp(st->name, "rng"))
+        return st_check_tensor(f, st, ST_U64, 1, &four, e);
+    const entry_t *en = strncmp(st->name, "velocity.", 9) ? NULL : find_entry(t, st->name + 9);
+    if (!en || !en->p->trainable)
+        return err_set(e, "%s: tensor '%.200s' is not part of this model's training state",
+                       f->path, st->name);
+    return check_entry(f, st, en, e);
+}
+
 static int load_weight_file(const char *path, const entries_t *t, float *host, err_t *e)
 {
     st_file_t f = {0};
-    if (st_read(path, &f, e))
+    st_check_t chk = {check_weight_tensor, (void *)t};
+    if (st_read_checked(path, &f, &chk, e))
         return -1;
     int rc = 0;
     for (int i = 0; i < t->n && !rc; i++)
@@ -465,7 +537,8 @@ static int load_state_file(const char *path, const entries_t *t, float *vel,
                            model_meta_t *m, err_t *e)
 {
     st_file_t f = {0};
-    if (st_read(path, &f, e))
+    st_check_t chk = {check_state_tensor, (void *)t};
+    if (st_read_checked(path, &f, &chk, e))
         return -1;
     int rc = 0;
     char name[NET_NAME_LEN + 32];

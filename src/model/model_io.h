@@ -4,12 +4,16 @@
  *   <dir>/state.safetensors  optimizer velocity, epoch, step, RNG state
  *   <dir>/model.ini          architecture, classes, normalisation, progress
  *
- * model_save() writes everything into "<dir>.tmp-<pid>" and renames it into
- * place, so a crash never leaves a half-written model under <dir>. It
- * refuses to replace an existing directory that is not an mscnn model.
+ * model_save() writes everything into "<dir>.tmp-<pid>" and swaps it with
+ * <dir> atomically (model_dir.h), so a crash, even kill -9, leaves the old
+ * or the new complete model under <dir>, never none and never half of one.
+ * It refuses to replace an existing directory that is not an mscnn model.
  * The loaders reject a truncated, corrupt or mismatched model, or one with
- * a non-finite weight or momentum, with a
- * message naming the file and the problem, and change nothing on disk.
+ * a non-finite weight or momentum, with a message naming the file and the
+ * problem. Both first repair what a killed save of <dir> left behind
+ * (model_dir_recover(): a model put back, stale temporary directories of
+ * dead processes removed, each said on stderr); nothing else on disk
+ * changes.
  */
 #ifndef MSCNN_MODEL_IO_H
 #define MSCNN_MODEL_IO_H
@@ -18,6 +22,7 @@
 
 #include "data/dataset.h"
 #include "model/model.h"
+#include "model/model_dir.h" /* model_dir_recover() */
 #include "base/util.h"
 
 #define MODEL_FORMAT_VERSION 1

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
+
 #define ST_MAX_HEADER 100000000ULL
 #define ST_META_KEY "__metadata__"
 
@@ -280,35 +282,45 @@ int st_write(const char *path, const st_tensor_t *tensors, int count,
 
 /* ---- reader ------------------------------------------------------------ */
 
-static int read_all(const char *path, st_file_t *f, err_t *e)
+/* Opens path (a regular file only) and reads its 8-byte header length;
+ * f->size gets the file size. */
+static FILE *open_file(const char *path, st_file_t *f, unsigned char len8[8], err_t *e)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = fopen_regular(path, "safetensors file", SIZE_MAX, &f->size, e);
     if (!fp)
-        return err_set(e, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return NULL;
+    if (f->size >= 8 && fread(len8, 1, 8, fp) != 8) {
+        err_set(e, "%s: read failed: %s", path, strerror(errno ? errno : EIO));
         fclose(fp);
-        return err_set(e, "%s: not a regular file", path);
+        return NULL;
     }
-    f->size = (size_t)st.st_size;
+    return fp;
+}
+
+/* The whole file into f->buf, once the header has been checked: the
+ * allocation is never larger than the tensors the header holds (and the
+ * caller's check accepted). */
+static int read_rest(FILE *fp, st_file_t *f, const unsigned char *head, size_t hbytes,
+                     err_t *e)
+{
     f->buf = xmalloc(f->size);
-    size_t got = fread(f->buf, 1, f->size, fp);
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad || got != f->size)
-        return err_set(e, "%s: read failed after %zu of %zu bytes", path, got, f->size);
+    memcpy(f->buf, head, hbytes);
+    size_t got = fread(f->buf + hbytes, 1, f->size - hbytes, fp);
+    if (ferror(fp) || got != f->size - hbytes)
+        return err_set(e, "%s: read failed after %zu of %zu bytes (did the file change?)",
+                       f->path, hbytes + got, f->size);
     return 0;
 }
 
 /* Header length bounds; returns the length or 0 after an error. */
-static uint64_t header_len(const st_file_t *f, err_t *e)
+static uint64_t header_len(const st_file_t *f, const unsigned char len8[8], err_t *e)
 {
     if (f->size < 8) {
         err_set(e, "%s: truncated: file is %zu bytes, but a safetensors file starts "
                    "with an 8-byte header length", f->path, f->size);
         return 0;
     }
-    uint64_t n = get_le64(f->buf);
+    uint64_t n = get_le64(len8);
     if (n == 0)
         err_set(e, "%s: header length is 0, expected a JSON object", f->path);
     else if (n > ST_MAX_HEADER)
@@ -396,8 +408,8 @@ static int parse_offsets(const st_file_t *f, const char *name, json_t *o, uint64
     return 0;
 }
 
-static int parse_tensor(st_file_t *f, const char *name, json_t *o, const unsigned char *data,
-                        uint64_t dsize, uint64_t r[2], err_t *e)
+static int parse_tensor(st_file_t *f, const char *name, json_t *o, uint64_t dsize,
+                        uint64_t r[2], const st_check_t *chk, err_t *e)
 {
     st_tensor_t *t = &f->tensors[f->count];
     char sb[256];
@@ -419,8 +431,9 @@ static int parse_tensor(st_file_t *f, const char *name, json_t *o, const unsigne
                        (unsigned long long)r[1], (unsigned long long)(r[1] - r[0]),
                        st_dtype_name(t->dtype), fmt_shape(sb, sizeof sb, t->ndim, t->shape),
                        (unsigned long long)need);
-    t->data = data + r[0];
     t->nbytes = (size_t)need;
+    if (chk && chk->fn(chk->user, f, t, e) < 0)
+        return -1;
     return 0;
 }
 
@@ -487,9 +500,11 @@ static int check_cover(const st_file_t *f, range_t *r, uint64_t dsize, err_t *e)
     return 0;
 }
 
-static int parse_header(st_file_t *f, json_t *root, uint64_t hlen, err_t *e)
+/* Validates the header; *ranges (owned by the caller) gets each tensor's
+ * data range. */
+static int parse_header(st_file_t *f, json_t *root, uint64_t hlen, const st_check_t *chk,
+                        range_t **ranges, err_t *e)
 {
-    const unsigned char *data = f->buf + 8 + hlen;
     uint64_t dsize = f->size - 8 - hlen;
     json_t *meta = json_object_get(root, ST_META_KEY);
     size_t n = json_object_size(root) - (meta ? 1 : 0);
@@ -505,47 +520,72 @@ static int parse_header(st_file_t *f, json_t *root, uint64_t hlen, err_t *e)
             continue;
         uint64_t off[2] = {0, 0};
         r[f->count].idx = f->count;
-        if ((rc = parse_tensor(f, k, v, data, dsize, off, e)) < 0)
+        if ((rc = parse_tensor(f, k, v, dsize, off, chk, e)) < 0)
             break;
         r[f->count - 1].b = off[0];
         r[f->count - 1].e = off[1];
     }
     if (rc == 0)
         rc = check_cover(f, r, dsize, e);
-    free(r);
+    *ranges = r;
     return rc;
 }
 
-static int load(const char *path, st_file_t *f, err_t *e)
+/* Reads and checks the header, then (only then) the tensors. */
+static int load(const char *path, st_file_t *f, const st_check_t *chk, err_t *e)
 {
-    if (host_little_endian(path, e) < 0 || read_all(path, f, e) < 0)
+    unsigned char len8[8];
+    if (host_little_endian(path, e) < 0)
         return -1;
-    uint64_t hlen = header_len(f, e);
-    if (hlen == 0)
+    FILE *fp = open_file(path, f, len8, e);
+    if (!fp)
         return -1;
+    uint64_t hlen = header_len(f, len8, e);
+    unsigned char *head = NULL;
+    range_t *r = NULL;
+    int rc = hlen ? 0 : -1;
+    if (rc == 0) {
+        head = xmalloc(8 + hlen);
+        memcpy(head, len8, 8);
+        if (fread(head + 8, 1, hlen, fp) != hlen)
+            rc = err_set(e, "%s: read failed in the %llu-byte header", path,
+                         (unsigned long long)hlen);
+    }
     json_error_t je;
-    json_t *root = json_loadb((const char *)f->buf + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return err_set(e, "%s: header is not valid JSON: %s (line %d, column %d, byte %d)",
-                       path, je.text, je.line, je.column, je.position);
-    int rc = 0;
-    if (!json_is_object(root))
+    json_t *root = NULL;
+    if (rc == 0 && !(root = json_loadb((const char *)head + 8, (size_t)hlen,
+                                       JSON_REJECT_DUPLICATES, &je)))
+        rc = err_set(e, "%s: header is not valid JSON: %s (line %d, column %d, byte %d)",
+                     path, je.text, je.line, je.column, je.position);
+    if (rc == 0 && !json_is_object(root))
         rc = err_set(e, "%s: header is %s, expected a JSON object", path, json_kind(root));
-    else
-        rc = parse_header(f, root, hlen, e);
+    else if (rc == 0)
+        rc = parse_header(f, root, hlen, chk, &r, e);
+    if (rc == 0)
+        rc = read_rest(fp, f, head, 8 + hlen, e);
+    for (int i = 0; rc == 0 && i < f->count; i++)
+        f->tensors[r[i].idx].data = f->buf + 8 + hlen + r[i].b;
     json_decref(root);
+    free(head);
+    free(r);
+    fclose(fp);
     return rc;
 }
 
-int st_read(const char *path, st_file_t *f, err_t *e)
+int st_read_checked(const char *path, st_file_t *f, const st_check_t *chk, err_t *e)
 {
     memset(f, 0, sizeof *f);
     f->path = xstrdup(path);
-    if (load(path, f, e) < 0) {
+    if (load(path, f, chk, e) < 0) {
         st_close(f);
         return -1;
     }
     return 0;
+}
+
+int st_read(const char *path, st_file_t *f, err_t *e)
+{
+    return st_read_checked(path, f, NULL, e);
 }
 
 void st_close(st_file_t *f)
@@ -596,14 +636,12 @@ static int same_shape(const st_tensor_t *t, int ndim, const int64_t *shape)
     return 1;
 }
 
-int st_get(const st_file_t *f, const char *name, st_dtype_t dtype, int ndim,
-           const int64_t *shape, void *dst, err_t *e)
+int st_check_tensor(const st_file_t *f, const st_tensor_t *t, st_dtype_t dtype, int ndim,
+                    const int64_t *shape, err_t *e)
 {
     const char *path = f && f->path ? f->path : "(no file)";
-    const st_tensor_t *t = st_find(f, name);
+    const char *name = t->name;
     char want[256], have[256];
-    if (!t)
-        return err_set(e, "%s: no tensor '%.200s'", path, name ? name : "(null)");
     if (t->dtype != dtype)
         return err_set(e, "%s: tensor '%.200s': expected dtype %s, file has %s", path, name,
                        st_dtype_name(dtype), st_dtype_name(t->dtype));
@@ -614,6 +652,18 @@ int st_get(const st_file_t *f, const char *name, st_dtype_t dtype, int ndim,
         return err_set(e, "%s: tensor '%.200s': expected shape %s, file has %s", path, name,
                        fmt_shape(want, sizeof want, ndim, shape),
                        fmt_shape(have, sizeof have, t->ndim, t->shape));
+    return 0;
+}
+
+int st_get(const st_file_t *f, const char *name, st_dtype_t dtype, int ndim,
+           const int64_t *shape, void *dst, err_t *e)
+{
+    const char *path = f && f->path ? f->path : "(no file)";
+    const st_tensor_t *t = st_find(f, name);
+    if (!t)
+        return err_set(e, "%s: no tensor '%.200s'", path, name ? name : "(null)");
+    if (st_check_tensor(f, t, dtype, ndim, shape, e) < 0)
+        return -1;
     if (t->nbytes && !dst)
         return err_set(e, "%s: tensor '%.200s': destination is NULL", path, name);
     if (t->nbytes)

@@ -35,7 +35,7 @@ typedef struct {
 
 typedef struct {
     char *path;              /* for messages */
-    unsigned char *buf;      /* whole file (reader) */
+    unsigned char *buf;      /* whole file (reader), read after its header passed */
     size_t size;
     int count;
     st_tensor_t *tensors;
@@ -50,8 +50,26 @@ int st_write(const char *path, const st_tensor_t *tensors, int count,
              const char *const *meta_keys, const char *const *meta_values,
              int nmeta, err_t *e);
 
-/* Reader: loads and validates the whole file. */
+/* Reader: loads and validates the whole file. Only a regular file is
+ * read; the header is read and checked first, and the file's bytes are
+ * allocated only after every tensor's dtype, shape and data range passed
+ * (so a header claiming 30 GiB of tensors costs nothing). */
 int st_read(const char *path, st_file_t *f, err_t *e);
+
+/* A check of each tensor as its header entry is parsed, before any data is
+ * read: t has name, dtype, shape and nbytes, not yet data. Returns 0 or -1
+ * with e set. With a check that refuses every tensor the caller does not
+ * expect, the allocation is bounded by what the caller expects. */
+typedef struct {
+    int (*fn)(void *user, const st_file_t *f, const st_tensor_t *t, err_t *e);
+    void *user;
+} st_check_t;
+int st_read_checked(const char *path, st_file_t *f, const st_check_t *chk, err_t *e);
+
+/* 0 when t has this dtype and shape; else -1 with e "FILE: tensor 'NAME':
+ * expected shape [..], file has [..]" (or the dtypes). */
+int st_check_tensor(const st_file_t *f, const st_tensor_t *t, st_dtype_t dtype, int ndim,
+                    const int64_t *shape, err_t *e);
 void st_close(st_file_t *f);
 
 /* Lookup by name; NULL if absent. */

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "eval/metrics.h"
 #include "report/plot.h"
@@ -145,4 +148,40 @@ int finish_run(session_t *s, const finish_config_t *f, err_t *e)
     scored_free(&test);
     scored_free(&unseen);
     return rc;
+}
+
+/* The directory part of path ("." when it has none). */
+static void parent_of(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (!slash)
+        snprintf(out, n, ".");
+    else if (slash == out)
+        out[1] = 0;
+    else
+        *slash = 0;
+}
+
+int finish_config_check(const finish_config_t *f, err_t *e)
+{
+    th_spec_t spec;
+    err_t pe;
+    if (f->tune_threshold[0] && threshold_parse(f->tune_threshold, &spec, &pe))
+        return err_set(e, "--tune_threshold: %s", pe.msg);
+    if (!f->predictions[0])
+        return 0;
+    struct stat st;
+    char dir[1024];
+    if (stat(f->predictions, &st) == 0 && S_ISDIR(st.st_mode))
+        return err_set(e, "--predictions '%s' is a directory; expected the path of a CSV "
+                          "file to write", f->predictions);
+    parent_of(f->predictions, dir, sizeof dir);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return err_set(e, "--predictions '%s': the directory '%s' does not exist", f->predictions,
+                       dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return err_set(e, "--predictions '%s': cannot write in '%s': %s", f->predictions, dir,
+                       strerror(errno));
+    return 0;
 }

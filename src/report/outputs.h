@@ -25,6 +25,11 @@ typedef struct {
     char predictions[1024];  /* a CSV row per test image goes here, "" = none */
 } finish_config_t;
 
+/* Before the first training step: the rule of --tune_threshold parses and
+ * --predictions names a file mscnn can create (not a directory, in an
+ * existing writable directory). 0, or -1 with e naming the flag. */
+int finish_config_check(const finish_config_t *f, err_t *e);
+
 /* After the training epochs of a batch run: tune (when f says), save,
  * score the test set, print the report on stdout, write the predictions
  * and the plots. 0, or -1 with e set. */

@@ -4,10 +4,14 @@
  * lines (the handler of Debian's inih gets no line number), strips leading
  * whitespace (so an indented key is a key, never an inih "continuation
  * line"), rejects syntax errors and unknown sections with a message that
- * names FILE:LINE, and stops the parse at the first error. Each key goes
- * through the settings table (options_table.c).
+ * names FILE:LINE, and stops the parse at the first error. A key given
+ * twice in one file is an error naming both lines. The file must be a
+ * regular file of at most OPTIONS_INI_MAX_BYTES (base/file.h). Each key
+ * goes through the settings table (options_table.c).
  */
 #include "settings/options_table.h"
+
+#include "base/file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+
+#define OPTIONS_INI_MAX_BYTES (1 << 20)
 
 int options_set_ini(options_t *o, const char *section, const char *name,
                     const char *value, const char *file, int line, err_t *e)
@@ -69,6 +75,9 @@ typedef struct {
     int lineno;      /* line last handed to inih */
     int failed;      /* an error is in e; stop */
     int read_errno;  /* errno of a failed read, 0 at a clean end of file */
+    size_t bytes;    /* read so far (the file may grow while we read) */
+    struct seen { char *section, *name; int line; } *seen; /* keys given */
+    int nseen;
     err_t *e;
 } ini_ctx_t;
 
@@ -97,6 +106,13 @@ static char *read_line(char *str, int num, void *stream)
         return NULL;
     }
     c->lineno++;
+    c->bytes += (size_t)n;
+    if (c->bytes > OPTIONS_INI_MAX_BYTES) {
+        c->failed = 1;
+        err_set(c->e, "%s:%d: config file grew past the limit of %d bytes while being read",
+                c->path, c->lineno, OPTIONS_INI_MAX_BYTES);
+        return NULL;
+    }
     char *s = c->buf;
     if (memchr(s, '\0', (size_t)n)) {
         c->failed = 1;
@@ -157,12 +173,26 @@ static char *read_line(char *str, int num, void *stream)
     return str;
 }
 
+/* A key given twice in one file: -1 with e naming both lines. */
+static int check_duplicate(ini_ctx_t *c, const char *section, const char *name)
+{
+    for (int i = 0; i < c->nseen; i++)
+        if (!strcmp(c->seen[i].section, section) && !strcmp(c->seen[i].name, name))
+            return err_set(c->e, "%s:%d: [%s] %s: duplicate key, already given on line %d "
+                           "(each key may appear once per file)", c->path, c->lineno, section,
+                           name, c->seen[i].line);
+    c->seen = xrealloc(c->seen, (size_t)(c->nseen + 1) * sizeof *c->seen);
+    c->seen[c->nseen++] = (struct seen){xstrdup(section), xstrdup(name), c->lineno};
+    return 0;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
     ini_ctx_t *c = user;
     if (c->failed)
         return 0;
-    if (options_set_ini(c->o, section, name, value, c->path, c->lineno, c->e)) {
+    if (check_duplicate(c, section ? section : "", name ? name : "") ||
+        options_set_ini(c->o, section, name, value, c->path, c->lineno, c->e)) {
         c->failed = 1;
         return 0;
     }
@@ -171,12 +201,15 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
 int options_load_ini(options_t *o, const char *path, err_t *e)
 {
-    FILE *fp = fopen(path, "r");
+    FILE *fp = fopen_regular(path, "config file", OPTIONS_INI_MAX_BYTES, NULL, e);
     if (!fp)
-        return err_set(e, "cannot open config file '%s': %s", path, strerror(errno));
+        return -1;
     ini_ctx_t c = {.o = o, .path = path, .fp = fp, .e = e};
     int r = ini_parse_stream(read_line, &c, on_key, &c);
     free(c.buf);
+    for (int i = 0; i < c.nseen; i++)
+        free(c.seen[i].section), free(c.seen[i].name);
+    free(c.seen);
     fclose(fp);
     if (c.failed)
         return -1;

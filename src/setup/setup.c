@@ -135,7 +135,7 @@ static int check_output_dir(const options_t *o, err_t *e)
 int setup_session_config(const options_t *o, session_config_t *c, err_t *e)
 {
     memset(c, 0, sizeof *c);
-    if (check_output_dir(o, e))
+    if (check_output_dir(o, e) || setup_preflight(o, e))
         return -2;
     const char *dir = session_start_dir(o->load_model, o->save_model, o->stage2_only, e);
     if (!dir)

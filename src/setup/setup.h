@@ -24,8 +24,16 @@ void setup_finish_config(const options_t *o, finish_config_t *c);
  * the model the session starts from (its architecture: that of the saved
  * model it resumes, else --arch; see options_apply_recipe()). 0, -1 with
  * e set when that model cannot be read (as session_open() would say), or -2
- * (a usage error) when --output_dir is --save_model or inside it. */
+ * (a usage error) when --output_dir is --save_model or inside it or
+ * setup_preflight() refuses a setting. */
 int setup_session_config(const options_t *o, session_config_t *c, err_t *e);
+
+/* Before the first training step: --tune_threshold parses, --predictions
+ * is a file that can be created, --save_model is missing or an mscnn model
+ * in a writable directory (after repairing a killed save), --output_dir is
+ * a writable directory or can be created. 0, or -2 (a usage error) with e
+ * naming the flag. Called by setup_session_config(). */
+int setup_preflight(const options_t *o, err_t *e);
 
 /* setup_session_config() then session_open(): 0, -1 or -2 as session_open();
  * s is ready for session_close() in every case. */

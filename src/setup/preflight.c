@@ -1,0 +1,94 @@
+/* preflight.c - every output path and late-used setting checked before
+ * the first training step, so that a run never trains for an hour and then
+ * fails on a typo. */
+#include "setup/setup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "model/model_io.h"
+
+#define PATH_LEN 4096
+
+static void parent_of(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s", path);
+    size_t len = strlen(out);
+    while (len > 1 && out[len - 1] == '/')
+        out[--len] = 0;
+    char *slash = strrchr(out, '/');
+    if (!slash)
+        snprintf(out, n, ".");
+    else if (slash == out)
+        out[1] = 0;
+    else
+        *slash = 0;
+}
+
+/* A directory mscnn will create (mkdir -p) or replace: its nearest
+ * existing ancestor must be a directory it can write in. */
+static int check_creatable(const char *flag, const char *path, err_t *e)
+{
+    char dir[PATH_LEN];
+    struct stat st;
+    parent_of(path, dir, sizeof dir);
+    while (stat(dir, &st) != 0 && strcmp(dir, ".") && strcmp(dir, "/")) {
+        char up[PATH_LEN];
+        parent_of(dir, up, sizeof up);
+        snprintf(dir, sizeof dir, "%s", up);
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return err_set(e, "%s '%s': '%s' is %s, not a directory", flag, path, dir,
+                       stat(dir, &st) ? "missing" : file_kind(st.st_mode));
+    if (access(dir, W_OK | X_OK) != 0)
+        return err_set(e, "%s '%s': cannot create or replace it in '%s': %s", flag, path, dir,
+                       strerror(errno));
+    return 0;
+}
+
+static int check_save_model(const char *dir, err_t *e)
+{
+    struct stat st;
+    char ini[PATH_LEN + 16];
+    if (!dir[0])
+        return 0;
+    model_dir_recover(dir);
+    if (stat(dir, &st) == 0) {
+        snprintf(ini, sizeof ini, "%s/model.ini", dir);
+        if (!S_ISDIR(st.st_mode))
+            return err_set(e, "--save_model '%s' is %s, not an mscnn model directory; "
+                              "refusing to overwrite it (choose another --save_model)", dir,
+                           file_kind(st.st_mode));
+        if (access(ini, F_OK) != 0)
+            return err_set(e, "--save_model '%s' exists and is not an mscnn model directory "
+                              "(it has no model.ini); refusing to overwrite it (choose "
+                              "another --save_model)", dir);
+    }
+    return check_creatable("--save_model", dir, e);
+}
+
+static int check_output_dir_kind(const char *dir, err_t *e)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return err_set(e, "--output_dir '%s' is %s; expected a directory (mscnn creates it "
+                          "when missing)", dir, file_kind(st.st_mode));
+    if (stat(dir, &st) == 0)
+        return access(dir, W_OK | X_OK) ? err_set(e, "--output_dir '%s': cannot write in it: %s",
+                                                  dir, strerror(errno)) : 0;
+    return check_creatable("--output_dir", dir, e);
+}
+
+int setup_preflight(const options_t *o, err_t *e)
+{
+    finish_config_t fin;
+    setup_finish_config(o, &fin);
+    if (finish_config_check(&fin, e) || check_save_model(o->save_model, e) ||
+        check_output_dir_kind(o->output_dir, e))
+        return -2;
+    return 0;
+}
