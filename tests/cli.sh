@@ -7,6 +7,8 @@ run_mscnn "$T/o" "$T/e" --help
 expect "--help exits 0" [ "$rc" -eq 0 ]
 expect "--help lists --batch_size" grep_in "$T/o" "--batch_size"
 expect "--help lists --light_mode" grep_in "$T/o" "--light_mode"
+expect "--help names air the default network: $(grep -- '--arch' "$T/o")" \
+    grep -q -- '--arch NAME .*(default air)' "$T/o"
 # The man page documents every option --help lists.
 for opt in $(grep -o -- '--[a-z][a-z0-9_-]*' "$T/o" | sort -u); do
     man_opt=$(printf '%s' "$opt" | sed 's/-/\\-/g')
@@ -72,6 +74,23 @@ else
     expect "--device gpu without a GPU backend exits 1 (got $rc)" [ "$rc" -eq 1 ]
     expect "it says so: $(cat "$T/e")" grep_in "$T/e" "--device gpu: this build has no GPU backend"
 fi
+
+# With no --arch a run trains air with the air recipe and says so in its
+# first lines (the cheapest run: 0 epochs on a small synth set); light mode
+# takes batches of 256 at lr 0.375.
+printf '[data]\nsynth_train = 200\nsynth_test = 50\nval_light = 20\n' >"$T/tiny.ini"
+run_mscnn "$T/o" "$T/e" --batch -c "$T/tiny.ini" --dataset synth --epochs 0 --threads 2 \
+    --output_dir "$T/def"
+expect "a run with no --arch exits 0 (got $rc): $(tail -n 2 "$T/e")" [ "$rc" -eq 0 ]
+expect "its first line names Stage 1 'air': $(head -n 1 "$T/e")" \
+    sh -c "head -n 1 '$T/e' | grep -q \"Stage 1 'air'\""
+expect "its first lines name the air recipe: $(grep '^Recipe' "$T/e")" \
+    sh -c "head -n 5 '$T/e' | grep -q '^Recipe air: batch 1024, lr 1.5 .*lookahead on.*test-time augmentation 2$'"
+run_mscnn "$T/o" "$T/e" --batch -c "$T/tiny.ini" --dataset synth --light_mode --tta 0 \
+    --epochs 0 --threads 2 --output_dir "$T/def"
+expect "a light-mode run with no --arch exits 0 (got $rc): $(tail -n 2 "$T/e")" [ "$rc" -eq 0 ]
+expect "light mode: the air recipe at batch 256, lr 0.375: $(grep '^Recipe' "$T/e")" \
+    sh -c "head -n 5 '$T/e' | grep -q '^Recipe air: batch 256, lr 0.375 '"
 
 # mscnn bench: the architectures the nets know, and a judge as the model has
 # it (a side input of JUDGE_SIDE(k) = 2k values: 512 features + 14 for k = 7)

@@ -14,6 +14,7 @@ dataset = synth
 synth_train = 1200
 synth_test = 200
 [train]
+arch = basic
 batch_size = 32
 lr = 0.02
 INI
@@ -128,7 +129,7 @@ expect "predict --help exits 0 with usage" sh -c "[ $rc -eq 0 ] && grep -q '^Usa
 
 # ---- predict agrees with eval --predictions --------------------------------
 mk folder "$T/f" 30 8
-fbase="--dataset folder --data_dir $T/f --threads 2 --batch_size 16"
+fbase="--dataset folder --data_dir $T/f --threads 2 --arch basic --batch_size 16"
 # shellcheck disable=SC2086
 run_mscnn "$T/o" "$T/e" --batch $fbase --epochs 1 --seed 3 --output_dir "$T/fo" --save_model "$T/mf"
 expect "training on the folder exits 0 (got $rc): $(tail -n 2 "$T/e")" [ "$rc" -eq 0 ]

@@ -12,6 +12,8 @@ cat >"$T/small.ini" <<'INI'
 dataset = synth
 synth_train = 1500
 synth_test = 400
+[train]
+arch = basic
 INI
 base="--batch -c $T/small.ini --threads 2"
 

@@ -11,6 +11,8 @@ cat >"$T/small.ini" <<'INI'
 dataset = synth
 synth_train = 1500
 synth_test = 300
+[train]
+arch = basic
 INI
 base="--batch -c $T/small.ini --threads 2"
 
@@ -31,8 +33,26 @@ expect "it names the trainable judges" grep_in "$T/e" "Trainable judges: checker
 expect "the epoch line says Stage 1 is frozen" grep -q '^Epoch 2/2: Stage 1 frozen' "$T/e"
 "$ST_DIFF" "$T/m1/model.safetensors" "$T/m2/model.safetensors" >"$T/changed"
 expect "st_diff reads both models" [ $? -eq 0 ]
-expect "some tensors of judge 6 changed" grep -q '^judge\.6\.' "$T/changed"
-expect "some tensors of judge 7 changed" grep -q '^judge\.7\.' "$T/changed"
+# A trained judge keeps what ranks validation best (the report's "judge
+# kept" column): its trained weights or the baseline (output layer zeroed)
+# change its tensors, its previous weights leave them as they were.
+kept_of() { awk -v c="$1" '/judge kept$/ { on = 1; next } on && $1 == c { print $NF; exit }' "$T/o"; }
+changed=0
+for pair in checker:6 gradient:7; do
+    name=${pair%:*} n=${pair#*:}
+    kept=$(kept_of "$name")
+    expect "the report says what the $name judge kept: '$kept'" \
+        sh -c "[ '$kept' = trained ] || [ '$kept' = previous ] || [ '$kept' = baseline ]"
+    if [ "$kept" = previous ]; then
+        expect "judge $n kept its previous weights: none of its tensors changed" \
+            sh -c "! grep -q '^judge\.$n\.' '$T/changed'"
+    else
+        changed=$((changed + 1))
+        expect "judge $n kept its $kept weights: some of its tensors changed" \
+            grep -q "^judge\.$n\." "$T/changed"
+    fi
+done
+expect "at least one of the two judges did not keep its previous weights" [ "$changed" -ge 1 ]
 expect "nothing else changed: $(grep -v '^judge\.[67]\.' "$T/changed" | head -3)" \
     [ -z "$(grep -v '^judge\.[67]\.' "$T/changed")" ]
 expect "model.ini records the flags" grep -q '^trainable = 0$' "$T/m2/model.ini"

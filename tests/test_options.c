@@ -104,7 +104,8 @@ static void test_defaults(void)
     CHECK(!strcmp(o.dataset, "auto") && o.light_mode == 0, "dataset");
     CHECK(o.val_fraction == 0.1 && o.val_light == 500 && o.augment == 1 && o.crop_pad == 4, "data");
     CHECK(o.synth_train == 5000 && o.synth_test == 1000, "synth sizes");
-    CHECK(!strcmp(o.arch, "basic") && o.epochs == 50 && o.batch_size == 32, "train");
+    CHECK(!strcmp(o.arch, "air") && !strcmp(o.recipe, "auto"), "air by default, its recipe");
+    CHECK(o.epochs == 50 && o.batch_size == 32, "train (the keras values, until a recipe)");
     CHECK(o.lr == 0.02 && o.momentum == 0.9 && o.nesterov == 1 && o.weight_decay == 5e-4, "sgd");
     CHECK(o.label_smoothing == 0.0 && o.warmup_epochs == 1.0, "smoothing, warm-up");
     CHECK(!strcmp(o.lr_schedule, "linear"), "schedule");
@@ -525,8 +526,24 @@ static void test_recipe(void)
     err_t e;
     CHECK(parse(&o, &e, NULL) == 0, "%s", e.msg);
     options_apply_recipe(&o, o.arch);
+    CHECK(!strcmp(o.recipe, "air") && o.batch_size == 1024 && o.epochs == 10 && o.tta == 2,
+          "the default network, air, gets the air recipe (%s, batch %d)", o.recipe,
+          o.batch_size);
+    CHECK(parse(&o, &e, "--arch", "basic", NULL) == 0, "%s", e.msg);
+    options_apply_recipe(&o, o.arch);
     CHECK(!strcmp(o.recipe, "keras") && o.batch_size == 32 && o.epochs == 50 && o.tta == 0,
           "basic gets the keras recipe: the defaults");
+    /* light mode: air takes batches of 256 at a quarter of the rate */
+    CHECK(parse(&o, &e, "--light_mode", NULL) == 0, "%s", e.msg);
+    options_apply_recipe(&o, o.arch);
+    CHECK(o.batch_size == 256 && o.lr == 0.375 && o.epochs == 10 && o.tta == 2,
+          "light mode's air recipe (batch %d, lr %g)", o.batch_size, o.lr);
+    CHECK(parse(&o, &e, "--light_mode", "--batch_size", "512", NULL) == 0, "%s", e.msg);
+    options_apply_recipe(&o, o.arch);
+    CHECK(o.batch_size == 512 && o.lr == 0.375, "light mode: a given batch wins");
+    CHECK(parse(&o, &e, "--light_mode", "--arch", "basic", NULL) == 0, "%s", e.msg);
+    options_apply_recipe(&o, o.arch);
+    CHECK(o.batch_size == 32 && o.lr == 0.02, "light mode leaves keras alone");
 
     CHECK(parse(&o, &e, "--arch", "air", NULL) == 0, "%s", e.msg);
     options_apply_recipe(&o, o.arch);

@@ -220,6 +220,12 @@ static void test_recipe(void)
           "the settings themselves are left alone");
 
     parse(&o, NULL);
+    CHECK(setup_session_config(&o, &c, &e) == 0, "default: %s", e.msg);
+    SAME_STR(c.train.recipe, "air"); /* air is the default network */
+    SAME(c.train.batch_size, 1024);
+    SAME(c.train.tta, 2);
+
+    parse(&o, "--arch", "basic", NULL);
     CHECK(setup_session_config(&o, &c, &e) == 0, "basic: %s", e.msg);
     SAME_STR(c.train.recipe, "keras");
     SAME(c.train.batch_size, 32);

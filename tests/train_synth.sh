@@ -13,6 +13,7 @@ synth_train = 2200
 synth_test = 500
 val_fraction = 0.1
 [train]
+arch = basic
 batch_size = 32
 lr = 0.02
 INI

@@ -13,6 +13,7 @@ dataset = synth
 synth_train = 1200
 synth_test = 300
 [train]
+arch = basic
 epochs = 50
 INI
 names="stripes_h stripes_v stripes_diag disc ring cross checker gradient square dots"
