@@ -16,7 +16,7 @@ printf '[train]\nlr = 0.1\nlr = 0.2\n' >dup.ini
 printf '[model]\nx = 1\n' >badsec.ini
 printf '[train]\nepoch = 3\n' >badkey.ini
 printf '[data]\nval_fraction = 0.95\n' >badval.ini
-printf '[data]\ndataset = synth\nsynth_train = 300\nsynth_test = 100\n[train]\nbatch_size = 32\n' >tiny.ini
+printf '[data]\ndataset = synth\nsynth_train = 300\nsynth_test = 100\n[train]\narch = basic\nbatch_size = 32\n' >tiny.ini
 "$MSCNN_BIN" --batch -c tiny.ini --threads 1 --epochs 1 --save_model model --output_dir out \
     >/dev/null 2>"$T/train.err" || { echo "training the fixture model failed: $(tail -n 3 "$T/train.err")" >&2; exit 1; }
 for m in m_inidir m_zero m_dup m_huge m_trunc m_shape; do cp -r model $m; done
