@@ -63,8 +63,30 @@ static void test_select(void)
           "no images: keep what trained");
 }
 
+/* Two categories: category 1's own scores put its errors last but on a
+ * scale that ranks all of it above category 0's hits, which costs the
+ * pooled ranking; category 0's own scores only help. */
+static void test_pool_select(void)
+{
+    int y[8] = {0, 0, 0, 1, 1, 1, 1, 1}, p[8] = {0, 0, 0, 0, 1, 1, 1, 1};
+    double shared[8] = {0.9, 0.8, 0.7, 0.75, 0.6, 0.5, 0.4, 0.3};
+    double own[8] = {0.9, 0.8, 0.7, 0.1, 0.99, 0.98, 0.97, 0.96};
+    y[3] = 2;                                /* an error of category 0 */
+    y[7] = 0;                                /* an error of category 1 */
+    int fixed[2] = {0, 0}, order[2] = {0, 1}, use[2];
+    double out[8];
+    judge_pool_select(8, 2, y, p, own, shared, fixed, order, use, out);
+    CHECK(use[0] == 1, "category 0's own scores help the pooled ranking");
+    CHECK(use[1] == 0, "then category 1's own scale would hurt it: shared kept");
+    CHECK(out[3] == 0.1 && out[7] == 0.3, "the pooled scores follow: %g %g", out[3], out[7]);
+    int fix1[2] = {0, 1};
+    judge_pool_select(8, 2, y, p, own, shared, fix1, order, use, out);
+    CHECK(use[1] == 1 && out[7] == 0.96, "a fixed category keeps its own scores");
+}
+
 int main(void)
 {
+    test_pool_select();
     test_recovers_logistic();
     test_degenerate();
     test_select();

@@ -167,6 +167,13 @@ static void print_category_aurc(FILE *fp, const session_t *s, const scored_t *t)
             fprintf(fp, "  %s", judge_keep_names[s->last.cat[c].kept]);
         fputc('\n', fp);
     }
+    fprintf(fp, "  %-14s %9.2f %9.2f", "(pooled)", 1000 * metrics_aurc(t->n, t->y, t->p, t->score).aurc,
+            1000 * metrics_aurc(t->n, t->y, t->p, t->msp).aurc);
+    if (have_val)
+        fprintf(fp, " %9.2f %9.2f\n", 1000 * metrics_aurc(v->n, v->y, v->p, v->score).aurc,
+                1000 * metrics_aurc(v->n, v->y, v->p, v->msp).aurc);
+    else
+        fprintf(fp, " %9s %9s\n", "-", "-");
 }
 
 /* The judges' baseline, sigmoid(a_c z + b_c) (train/stage2.h), as a row

@@ -129,6 +129,7 @@ typedef struct {
     float *prev_data, *prev_velocity; /* (k, judge total) host */
     float *prev_dev;            /* (k, judge total) backend memory: prev_data */
     int have_prev;
+    double calib_shared[2];     /* the shared baseline's a, b (train/stage2.h) */
     int judged[DATASET_MAX_CLASSES]; /* judge c was trainable when this epoch's
                                         judge phase began: the selection is its */
 } session_t;

@@ -229,6 +229,11 @@ static void calibrate_judges(session_t *s)
             }
         judge_calibrate(z, right, m, s->meta.calib[c]);
     }
+    for (int i = 0; i < n; i++) { /* the shared baseline: the whole pool */
+        z[i] = s->pool_z[i];
+        right[i] = s->pool_right[i];
+    }
+    judge_calibrate(z, right, n, s->calib_shared);
     free(right);
     free(z);
 }
@@ -398,6 +403,44 @@ static void select_judge(session_t *s, int c, int *rows, double *base, int froze
         v->score[rows[j]] = keep == KEEP_PREVIOUS ? v->alt[rows[j]] : base[rows[j]];
 }
 
+/* The pooled step (stage2.h): judges whose own choice would rank the
+ * pooled validation images worse fall back to the shared baseline. */
+static void select_pooled(session_t *s, double *shared)
+{
+    scored_t *v = &s->val;
+    int k = s->meta.k, fixed[DATASET_MAX_CLASSES], order[DATASET_MAX_CLASSES],
+        use[DATASET_MAX_CLASSES];
+    double gain[DATASET_MAX_CLASSES];
+    for (int c = 0; c < k; c++) {
+        fixed[c] = !s->judged[c];
+        order[c] = c;
+        gain[c] = s->live.cat[c].val_aurc_msp - s->live.cat[c].val_aurc;
+        if (!(gain[c] == gain[c]))
+            gain[c] = 0;
+    }
+    for (int i = 1; i < k; i++) /* largest gain first (insertion sort, stable) */
+        for (int j = i; j > 0 && gain[order[j]] > gain[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    const double *ab = s->calib_shared;
+    for (int i = 0; i < v->n; i++)
+        shared[i] = 1 / (1 + exp(-(ab[0] * msp_logit(v->msp[i]) + ab[1])));
+    double *out = xmalloc(sizeof(double) * (v->n ? v->n : 1));
+    judge_pool_select(v->n, k, v->y, v->p, v->score, shared, fixed, order, use, out);
+    memcpy(v->score, out, sizeof(double) * v->n);
+    free(out);
+    for (int c = 0; c < k; c++)
+        if (!use[c]) {
+            s->meta.calib[c][0] = ab[0];
+            s->meta.calib[c][1] = ab[1];
+            model_judge_zero_output(s->model, c);
+            s->live.cat[c].kept = KEEP_SHARED;
+            s->live.cat[c].val_aurc = s->live.cat[c].val_aurc_msp; /* MSP's ranking */
+        }
+}
+
 /* Selection for every judge that trained this epoch (frozen ones stay
  * bit-identical; one switched off during the epoch still gets its
  * choice), then the validation judge loss and hits of the kept scores. */
@@ -408,6 +451,7 @@ static void select_judges(session_t *s)
     double *base = xmalloc(sizeof(double) * (v->n ? v->n : 1));
     for (int c = 0; c < s->meta.k; c++)
         select_judge(s, c, rows, base, !s->judged[c]);
+    select_pooled(s, base);
     s->val_j_sum = 0;
     s->val_j_correct = 0;
     for (int i = 0; i < v->n; i++) {

@@ -7,7 +7,7 @@
 #include "base/util.h"
 #include "eval/metrics.h"
 
-const char *const judge_keep_names[] = {"trained", "previous", "baseline", "frozen"};
+const char *const judge_keep_names[] = {"trained", "previous", "baseline", "frozen", "shared"};
 
 /* The prior's weight, in samples: small next to a category's few hundred
  * judge-split images, large enough to keep a separable category finite. */
@@ -108,4 +108,35 @@ judge_keep_t judge_select(int m, const int *rows, const int *y, const int *p,
     if (aurc[KEEP_TRAINED] < aurc[best])
         best = KEEP_TRAINED;
     return best;
+}
+
+/* out[i] = own[i] for the images of categories with use[c], else shared[i]. */
+static void pooled_scores(int n, const int *p, const double *own, const double *shared,
+                          const int *use, double *out)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = use[p[i]] ? own[i] : shared[i];
+}
+
+void judge_pool_select(int n, int k, const int *y, const int *p, const double *own,
+                       const double *shared, const int *fixed, const int *order, int *use,
+                       double *out)
+{
+    for (int c = 0; c < k; c++)
+        use[c] = fixed[c] != 0;
+    pooled_scores(n, p, own, shared, use, out);
+    double best = metrics_aurc(n, y, p, out).aurc;
+    for (int j = 0; j < k; j++) {
+        int c = order[j];
+        if (use[c])
+            continue;
+        use[c] = 1;
+        pooled_scores(n, p, own, shared, use, out);
+        double a = metrics_aurc(n, y, p, out).aurc;
+        if (a <= best)
+            best = a;
+        else
+            use[c] = 0;
+    }
+    pooled_scores(n, p, own, shared, use, out);
 }

@@ -11,6 +11,14 @@
  * weights from before the epoch and g_c = 0 ranks its validation images
  * best (lowest AURC). With a_c > 0, g_c = 0 ranks exactly as MSP does, so
  * a judge's validation AURC is never worse than MSP's on its category.
+ *
+ * Per-category calibrations re-rank images across categories, which can
+ * rank the pooled images worse than MSP. So, last, every judge starts
+ * from one shared baseline sigmoid(a z + b) (fitted to the whole pool:
+ * the same ranking as MSP), and the categories' own choices come back one
+ * by one, largest validation gain first, each kept only when the pooled
+ * validation AURC does not rise: neither the per-category nor the pooled
+ * validation AURC is worse than MSP's (frozen judges aside).
  */
 #ifndef MSCNN_STAGE2_H
 #define MSCNN_STAGE2_H
@@ -22,8 +30,9 @@
 void judge_calibrate(const double *z, const int *right, int n, double ab[2]);
 
 /* What a judge keeps after an epoch (judge_select). */
-typedef enum { KEEP_TRAINED, KEEP_PREVIOUS, KEEP_BASELINE, KEEP_FROZEN } judge_keep_t;
-extern const char *const judge_keep_names[]; /* "trained", "previous", "baseline", "frozen" */
+typedef enum { KEEP_TRAINED, KEEP_PREVIOUS, KEEP_BASELINE, KEEP_FROZEN, KEEP_SHARED } judge_keep_t;
+/* "trained", "previous", "baseline", "frozen", "shared" (the shared baseline) */
+extern const char *const judge_keep_names[];
 
 /* The candidate with the lowest AURC of the m images rows[0..m) (of
  * y, p): scores trained, previous (NULL when there is none) and the
@@ -32,5 +41,15 @@ extern const char *const judge_keep_names[]; /* "trained", "previous", "baseline
 judge_keep_t judge_select(int m, const int *rows, const int *y, const int *p,
                           const double *trained, const double *previous, const double *msp,
                           double aurc[3]);
+
+/* The pooled step: n images (y, p in 0..k-1); own[i] is image i's score
+ * under its category's own choice, shared[i] under the shared baseline.
+ * Categories with fixed[c] keep own. Starting from shared for the rest,
+ * the categories order[0..k) (a permutation) take their own scores one
+ * at a time, kept when the pooled AURC does not rise. use[c] = 1 where
+ * own is kept (always for fixed ones); out (n) gets the pooled scores. */
+void judge_pool_select(int n, int k, const int *y, const int *p, const double *own,
+                       const double *shared, const int *fixed, const int *order, int *use,
+                       double *out);
 
 #endif
