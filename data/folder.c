@@ -279,8 +279,9 @@ static int scan_tree(const char *root, ftree_t *t, err_t *e)
     return rc;
 }
 
-/* A file libpng would only call a "Read Error": empty or not a regular
- * file (a JPEG with a .png name is read as JPEG: image_read()). */
+/* A file libpng would only call a "Read Error": empty, not a regular
+ * file, or without the PNG signature (a JPEG with a .png name is read as
+ * JPEG: image_read()). */
 static int png_precheck(const char *path, err_t *e)
 {
     unsigned char head[8];
@@ -291,6 +292,12 @@ static int png_precheck(const char *path, err_t *e)
     fclose(fp);
     if (n == 0)
         return err_set(e, "PNG file '%s' is empty (0 bytes), not a PNG image", path);
+    static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    int png = n == sizeof head && !memcmp(head, png_sig, sizeof png_sig);
+    int jpeg = n >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff;
+    if (!png && !jpeg)
+        return err_set(e, "PNG file '%s' is not a PNG image (it does not start with the PNG "
+                          "signature)", path);
     return 0;
 }
 
