@@ -186,10 +186,8 @@ static void print_calibrated(FILE *fp, const session_t *s, const scored_t *t)
     if (!calibrated)
         return;
     double *cal = xcalloc(t->n ? t->n : 1, sizeof *cal);
-    for (int i = 0; i < t->n; i++) {
-        const double *ab = s->meta.calib[t->p[i]];
-        cal[i] = 1 / (1 + exp(-(ab[0] * msp_logit(t->msp[i]) + ab[1])));
-    }
+    for (int i = 0; i < t->n; i++)
+        cal[i] = judge_baseline_score(s->meta.calib[t->p[i]], t->msp[i]);
     metrics_aurc_t ac = metrics_aurc(t->n, t->y, t->p, cal);
     fprintf(fp, "  %-14s %8.2f %8.2f %8.4f  (the judges' baseline: MSP calibrated per category)\n",
             "calibrated MSP", 1000 * ac.aurc, 1000 * ac.eaurc, metrics_auroc(t->n, t->y, t->p, cal));

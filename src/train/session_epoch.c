@@ -377,8 +377,7 @@ static void select_judge(session_t *s, int c, int *rows, double *base, int froze
     for (int i = 0; i < v->n; i++)
         if (v->p[i] == c) {
             rows[m++] = i;
-            base[i] = 1 / (1 + exp(-(s->meta.calib[c][0] * msp_logit(v->msp[i]) +
-                                     s->meta.calib[c][1])));
+            base[i] = judge_baseline_score(s->meta.calib[c], v->msp[i]);
         }
     double aurc[3];
     judge_keep_t keep = judge_select(m, rows, v->y, v->p, v->score, v->alt, v->msp, aurc);
@@ -415,7 +414,7 @@ static void select_pooled(session_t *s, double *shared)
         fixed[c] = !s->judged[c];
         order[c] = c;
         gain[c] = s->live.cat[c].val_aurc_msp - s->live.cat[c].val_aurc;
-        if (!(gain[c] == gain[c]))
+        if (isnan(gain[c]))
             gain[c] = 0;
     }
     for (int i = 1; i < k; i++) /* largest gain first (insertion sort, stable) */
@@ -426,7 +425,7 @@ static void select_pooled(session_t *s, double *shared)
         }
     const double *ab = s->calib_shared;
     for (int i = 0; i < v->n; i++)
-        shared[i] = 1 / (1 + exp(-(ab[0] * msp_logit(v->msp[i]) + ab[1])));
+        shared[i] = judge_baseline_score(ab, v->msp[i]);
     double *out = xmalloc(sizeof(double) * (v->n ? v->n : 1));
     judge_pool_select(v->n, k, v->y, v->p, v->score, shared, fixed, order, use, out);
     memcpy(v->score, out, sizeof(double) * v->n);

@@ -6,8 +6,14 @@
 
 #include "base/util.h"
 #include "eval/metrics.h"
+#include "train/train.h"
 
 const char *const judge_keep_names[] = {"trained", "previous", "baseline", "frozen", "shared"};
+
+double judge_baseline_score(const double ab[2], double msp)
+{
+    return 1 / (1 + exp(-(ab[0] * msp_logit(msp) + ab[1])));
+}
 
 /* The prior's weight, in samples: small next to a category's few hundred
  * judge-split images, large enough to keep a separable category finite. */

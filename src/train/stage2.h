@@ -29,6 +29,9 @@
  * kept at least 1e-3, so the calibrated score rises with MSP. */
 void judge_calibrate(const double *z, const int *right, int n, double ab[2]);
 
+/* The calibrated baseline sigmoid(a z + b), z = logit(msp), ab = {a, b}. */
+double judge_baseline_score(const double ab[2], double msp);
+
 /* What a judge keeps after an epoch (judge_select). */
 typedef enum { KEEP_TRAINED, KEEP_PREVIOUS, KEEP_BASELINE, KEEP_FROZEN, KEEP_SHARED } judge_keep_t;
 /* "trained", "previous", "baseline", "frozen", "shared" (the shared baseline) */
