@@ -62,7 +62,7 @@ expect "model.ini records the flags" grep -q '^trainable = 0$' "$T/m2/model.ini"
 # shellcheck disable=SC2086
 run_mscnn "$T/o" "$T/e" $base --stage2_only --save_model "$T/m2" --epochs 1 --output_dir "$T/out2"
 expect "--stage2_only continues from --save_model (got $rc)" [ "$rc" -eq 0 ]
-expect "it resumed after epoch 2" grep_in "$T/e" "Resuming after epoch 2"
+expect "it fine-tunes from epoch 2" grep_in "$T/e" "Fine-tuning from epoch 2: 1 epoch on a fresh schedule"
 # shellcheck disable=SC2086
 run_mscnn "$T/o" "$T/e" $base --stage2_only --save_model "$T/none" --epochs 1
 expect "--stage2_only with no model exits 1 (got $rc)" [ "$rc" -eq 1 ]

@@ -63,6 +63,9 @@ static void fill_meta(model_meta_t *m)
     for (int i = 0; i < 3; i++)
         m->mean[i] = 0.1f * (float)(i + 1), m->std[i] = 0.2f + 0.01f * (float)i;
     m->epoch = 3;
+    m->run_start = 1; /* a run of 5 epochs after epoch 1, two done */
+    m->run_epochs = 5;
+    m->stage1_frozen = 1;
     m->step = 4242;
     m->judge_holdout = 0.125;
     for (int c = 0; c < 10; c++) {
@@ -98,6 +101,26 @@ static void test_round_trip(backend_t *be)
     CHECK(mb.tau[7] == ma.tau[7] && mb.trainable[3] == 0 && mb.trainable[4] == 1,
           "thresholds and trainable flags");
     CHECK(mb.judge_holdout == 0.125 && !strcmp(mb.tuned_by, "coverage=0.9"), "stage2 meta");
+    CHECK(mb.run_start == 1 && mb.run_epochs == 5 && mb.stage1_frozen == 1,
+          "the run: after %d, %d epochs, frozen %d", mb.run_start, mb.run_epochs,
+          mb.stage1_frozen);
+    CHECK(b->la.slow == NULL, "no lookahead saved, none loaded");
+
+    /* a lookahead in progress is saved and comes back where it was */
+    lookahead_init(&a->la, a->stage1, 100);
+    for (int i = 0; i < 37; i++)
+        lookahead_step(&a->la, a->stage1);
+    a->la.slow[5] = 0.375f; /* not the weights: the slow copy itself is saved */
+    CHECK(model_save(dir, a, &ma, &e) == 0, "save with a lookahead: %s", e.msg);
+    CHECK(model_load_weights(dir, b, &mb, &e) == 0, "load with a lookahead: %s", e.msg);
+    CHECK(b->la.slow && b->la.step == 37 && b->la.total == 100 && b->la.n == a->la.n,
+          "lookahead step %ld of %ld", b->la.step, b->la.total);
+    CHECK(b->la.slow && !memcmp(a->la.slow, b->la.slow, a->la.n * sizeof(float)),
+          "the slow copy is identical");
+    lookahead_free(&a->la);
+    CHECK(model_save(dir, a, &ma, &e) == 0 && model_load_weights(dir, b, &mb, &e) == 0,
+          "save and load without: %s", e.msg);
+    CHECK(b->la.slow == NULL, "a model saved without a lookahead loads without one");
 
     /* a truncated weight file is refused, names the file, changes nothing */
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
@@ -349,17 +372,26 @@ static void test_history(void)
     err_t e = {{0}};
     char path[300];
     snprintf(path, sizeof path, "%s/history.csv", tmpdir);
-    CHECK(history_open(&h, tmpdir, cols, 3, 0, &e) == 0, "open: %s", e.msg);
+    CHECK(history_open(&h, tmpdir, cols, 3, -1, &e) == 0, "open: %s", e.msg);
     double r1[3] = {1, 0.5, 2.25}, r2[3] = {2, 0.25, 3};
     CHECK(history_write(&h, r1, &e) == 0 && history_write(&h, r2, &e) == 0, "rows");
     history_close(&h);
     csv_seen_t s = read_csv(path);
     CHECK(s.rows == 3, "header + 2 rows, got %d", s.rows);
     CHECK(!strcmp(s.first[2], "name, with comma"), "quoted header field: %s", s.first[2]);
-    CHECK(history_open(&h, tmpdir, cols, 3, 1, &e) == 0, "reopen to append: %s", e.msg);
-    CHECK(history_write(&h, r1, &e) == 0, "append");
+    CHECK(history_open(&h, tmpdir, cols, 3, 2, &e) == 0, "reopen to append: %s", e.msg);
+    double r3[3] = {3, 0.125, 4};
+    CHECK(history_write(&h, r3, &e) == 0, "append");
     history_close(&h);
-    CHECK(read_csv(path).rows == 4, "appended to the same header");
+    s = read_csv(path);
+    CHECK(s.rows == 4, "appended to the same header, got %d rows", s.rows);
+    /* a run resumed after epoch 1: the rows of epochs 2 and 3 go */
+    CHECK(history_open(&h, tmpdir, cols, 3, 1, &e) == 0, "resume after 1: %s", e.msg);
+    CHECK(history_write(&h, r2, &e) == 0, "the new epoch 2");
+    history_close(&h);
+    s = read_csv(path);
+    CHECK(s.rows == 3, "header, epoch 1 and the new epoch 2, got %d rows", s.rows);
+    CHECK(!strcmp(s.first[2], "name, with comma"), "the header survives: %s", s.first[2]);
     CHECK(history_open(&h, tmpdir, cols, 2, 1, &e) == 0, "other header: %s", e.msg);
     history_close(&h);
     CHECK(read_csv(path).rows == 1, "a different header starts a new file");

@@ -4,7 +4,7 @@
 
 #include "check.h"
 #include "backends/registry.h"
-#include "train/lookahead.h"
+#include "engine/lookahead.h"
 #include "model/model.h"
 #include "train/train.h"
 

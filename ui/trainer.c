@@ -194,8 +194,9 @@ static void log_banner(wb_trainer_t *t)
         wb_shared_log(&t->sh, "Device: %s", s->be->note);
     wb_shared_log(&t->sh, "Data: %s", s->data.description);
     log_printed(t, print_recipe);
-    if (s->start_epoch > 0)
-        wb_shared_log(&t->sh, "Resuming after epoch %d", s->start_epoch);
+    char line[256];
+    if (session_start_line(s, line, sizeof line))
+        wb_shared_log(&t->sh, "%s", line);
     log_printed(t, print_training_status);
 }
 

@@ -25,8 +25,9 @@ static void print_banner(const session_t *s)
         fprintf(stderr, "Device: %s\n", s->be->note);
     fprintf(stderr, "Data: %s\n", s->data.description);
     print_recipe(stderr, s);
-    if (s->start_epoch > 0)
-        fprintf(stderr, "Resuming after epoch %d\n", s->start_epoch);
+    char line[256];
+    if (session_start_line(s, line, sizeof line))
+        fprintf(stderr, "%s\n", line);
     if (s->cfg.train.epochs > 0)
         print_training_status(stderr, s);
 }
@@ -57,14 +58,17 @@ static int train(session_t *s, volatile sig_atomic_t *stop, err_t *e)
             progress_clear(&prog);
             /* live.epoch is the last epoch begun: the one in progress, or
              * the one just completed and saved when the stop came at its end */
+            int saved = s->meta.epoch > s->start_epoch;
             if (s->live.epoch <= s->meta.epoch)
                 fprintf(stderr, "mscnn: stopped after epoch %d; the model saved after it "
                                 "is kept\n", s->meta.epoch);
             else
                 fprintf(stderr, "mscnn: stopped during epoch %d; %s\n", s->live.epoch,
-                        s->meta.epoch > s->start_epoch
-                            ? "the model saved after the last completed epoch is kept"
-                            : "nothing was saved in this run");
+                        saved ? "the model saved after the last completed epoch is kept"
+                              : "nothing was saved in this run");
+            if (saved && session_epochs_left(s) > 0)
+                fprintf(stderr, "mscnn: to finish the run, give the same command with "
+                                "--resume (%d epochs are left)\n", session_epochs_left(s));
             return 130;
         }
     }

@@ -37,6 +37,7 @@ void model_free(model_t *m)
     m->judge->velocity = m->judge_own_velocity;
     m->be->free(m->be, m->judge_data);
     m->be->free(m->be, m->judge_velocity);
+    lookahead_free(&m->la);
     net_free(m->judge);
     net_free(m->stage1);
     free(m);

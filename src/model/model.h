@@ -6,13 +6,14 @@
  * and model_use_judge() points the shared net at a slice. Judge c's tensors
  * are saved as "judge.<c>.<layer>.<what>".
  *
- * Ownership: model_new() returns a model owning both nets and the judge
- * buffers; model_free().
+ * Ownership: model_new() returns a model owning both nets, the judge
+ * buffers and the lookahead's slow copy; model_free().
  */
 #ifndef MSCNN_MODEL_H
 #define MSCNN_MODEL_H
 
 #include "engine/backend.h"
+#include "engine/lookahead.h"
 #include "engine/net.h"
 #include "base/util.h"
 
@@ -35,6 +36,9 @@ typedef struct {
     int current;             /* judge the shared net points at */
     float *judge_alt;        /* NULL, or (k, judge->total) backend memory that
                                 model_use_judge() takes the parameters from */
+    lookahead_t la;          /* Stage 1's lookahead while a run has it in
+                                progress (la.slow set): saved with the model,
+                                so a resumed run continues it */
 } model_t;
 
 /* Both nets take images of in_c planes of in_h x in_w (the data's). */

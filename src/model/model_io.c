@@ -149,11 +149,14 @@ static int write_weights(const char *path, const entries_t *t, const float *host
     return rc;
 }
 
+/* slow: the host copy of la's slow weights, or NULL when no lookahead is in
+ * progress. */
 static int write_state(const char *path, const entries_t *t, const float *velocity,
-                       const model_meta_t *m, err_t *e)
+                       const lookahead_t *la, const float *slow, const model_meta_t *m,
+                       err_t *e)
 {
     int n = 0;
-    st_tensor_t *st = xcalloc(t->n + 3, sizeof *st);
+    st_tensor_t *st = xcalloc(t->n + 6, sizeof *st);
     char (*names)[NET_NAME_LEN + 32] = xcalloc(t->n, sizeof *names);
     for (int i = 0; i < t->n; i++) {
         if (!t->e[i].p->trainable)
@@ -166,6 +169,16 @@ static int write_state(const char *path, const entries_t *t, const float *veloci
     st[n++] = (st_tensor_t){.name = "step", .dtype = ST_I64, .data = &step, .nbytes = 8};
     st[n++] = (st_tensor_t){.name = "rng", .dtype = ST_U64, .ndim = 1, .shape = {4},
                             .data = m->rng.s, .nbytes = 32};
+    int64_t la_step = la->step, la_total = la->total;
+    if (slow) {
+        st[n++] = (st_tensor_t){.name = "lookahead.slow", .dtype = ST_F32, .ndim = 1,
+                                .shape = {(int64_t)la->n}, .data = slow,
+                                .nbytes = la->n * sizeof(float)};
+        st[n++] = (st_tensor_t){.name = "lookahead.step", .dtype = ST_I64, .data = &la_step,
+                                .nbytes = 8};
+        st[n++] = (st_tensor_t){.name = "lookahead.total", .dtype = ST_I64,
+                                .data = &la_total, .nbytes = 8};
+    }
     int rc = st_write(path, st, n, NULL, NULL, 0, e);
     free(names);
     free(st);
@@ -186,9 +199,11 @@ static int write_ini(const char *path, const model_meta_t *m, err_t *e)
     fprintf(fp, "std = %.9g,%.9g,%.9g\n\n", m->std[0], m->std[1], m->std[2]);
     char f1[32], f2[32], f3[32];
     fprintf(fp, "[training]\nepoch = %d\nstep = %lld\nsplit_seed = %llu\n"
-                "judge_holdout = %s\n",
+                "judge_holdout = %s\nrun_start = %d\nrun_epochs = %d\nstage1_frozen = %d\n",
             m->epoch, (long long)m->step, (unsigned long long)m->split_seed,
-            fmt_double(f1, m->judge_holdout));
+            fmt_double(f1, m->judge_holdout), m->run_start, m->run_epochs, m->stage1_frozen);
+    if (m->partial_epoch)
+        fprintf(fp, "partial_epoch = 1\n");
     for (int c = 0; c < m->k; c++) /* every value reads back exactly */
         fprintf(fp, "\n[category.%d]\nname = %s\nthreshold = %s\ntrainable = %d\n"
                     "calibration = %s,%s\n",
@@ -233,8 +248,18 @@ int model_save(const char *dir, const model_t *model, const model_meta_t *m, err
         rc = nonfinite_error(e, prefix, "velocity.", &t, vel, at, el);
     path_join(path, tmp, "model.safetensors");
     rc = rc ? rc : write_weights(path, &t, host, m, e);
+    const lookahead_t *la = &model->la;
+    float *slow = la->slow ? afloat(la->n) : NULL;
+    if (slow) {
+        la->be->download(la->be, slow, la->slow, la->n);
+        for (size_t i = 0; i < la->n && !rc; i++)
+            if (!isfinite(slow[i]))
+                rc = err_set(e, "%stensor lookahead.slow has a non-finite value (%s) at "
+                                "element %zu", prefix, nonfinite_kind(slow[i]), i);
+    }
     path_join(path, tmp, "state.safetensors");
-    rc = rc ? rc : write_state(path, &t, vel, m, e);
+    rc = rc ? rc : write_state(path, &t, vel, la, slow, m, e);
+    afree(slow);
     path_join(path, tmp, "model.ini");
     rc = rc ? rc : write_ini(path, m, e);
     rc = rc ? rc : model_dir_swap(tmp, dir, e);
@@ -251,6 +276,7 @@ int model_save(const char *dir, const model_t *model, const model_meta_t *m, err
 typedef struct {
     model_meta_t *m;
     int seen_version, seen_arch, seen_classes, seen_mean, seen_std;
+    int seen_run; /* bits: 1 run_start, 2 run_epochs */
     unsigned char seen_cat[DATASET_MAX_CLASSES]; /* bits: 1 name, 2 threshold, 4 trainable */
     err_t *e;
     int failed;
@@ -385,6 +411,32 @@ static int ini_key(ini_ctx_t *c, const char *sec, const char *key, const char *v
         m->epoch = (int)v;
         return 1;
     }
+    if (!strcmp(sec, "training") && !strcmp(key, "run_start")) {
+        if (parse_int(val, 0, 100000000, &v))
+            return 0;
+        c->seen_run |= 1;
+        m->run_start = (int)v;
+        return 1;
+    }
+    if (!strcmp(sec, "training") && !strcmp(key, "run_epochs")) {
+        if (parse_int(val, 0, 100000000, &v))
+            return 0;
+        c->seen_run |= 2;
+        m->run_epochs = (int)v;
+        return 1;
+    }
+    if (!strcmp(sec, "training") && !strcmp(key, "stage1_frozen")) {
+        if (parse_int(val, 0, 1, &v))
+            return 0;
+        m->stage1_frozen = (int)v;
+        return 1;
+    }
+    if (!strcmp(sec, "training") && !strcmp(key, "partial_epoch")) {
+        if (parse_int(val, 0, 1, &v))
+            return 0;
+        m->partial_epoch = (int)v;
+        return 1;
+    }
     if (!strcmp(sec, "training") && !strcmp(key, "split_seed"))
         return parse_u64(val, &m->split_seed) == 0;
     if (!strcmp(sec, "training") && !strcmp(key, "step")) {
@@ -407,6 +459,23 @@ static int on_ini_key(void *user, const char *sec, const char *key, const char *
         return 1;
     c->failed = 1;
     err_set(c->e, "[%s] %s = %s: unknown key or bad value", sec, key, val);
+    return 0;
+}
+
+/* The run the model is on. A model saved before run_start and run_epochs
+ * were recorded has completed its run. */
+static int check_run(const char *path, model_meta_t *m, int seen, err_t *e)
+{
+    if (seen == 0) {
+        m->run_start = m->epoch;
+        m->run_epochs = 0;
+        return 0;
+    }
+    if (seen != 3)
+        return err_set(e, "%s: [training] run_start and run_epochs come together", path);
+    if (m->run_start > m->epoch || m->epoch > m->run_start + m->run_epochs)
+        return err_set(e, "%s: [training] epoch = %d is not within its run (run_start = %d, "
+                          "run_epochs = %d)", path, m->epoch, m->run_start, m->run_epochs);
     return 0;
 }
 
@@ -441,7 +510,7 @@ int model_load_meta(const char *dir, model_meta_t *m, err_t *e)
         if (i >= m->k && c.seen_cat[i])
             return err_set(e, "%s: [category.%d] is beyond classes = %d", path, i, m->k);
     }
-    return 0;
+    return check_run(path, m, c.seen_run, e);
 }
 
 /* ---- reading the tensors ------------------------------------------------- */
@@ -501,7 +570,9 @@ static int check_weight_tensor(void *user, const st_file_t *f, const st_tensor_t
 }
 
 /* The same for state.safetensors: velocity.NAME of a trainable parameter,
- * epoch, step and rng. */
+ * epoch, step and rng, and lookahead.slow (Stage 1's flat buffer),
+ * lookahead.step and lookahead.total while a run's lookahead is in
+ * progress. */
 static int check_state_tensor(void *user, const st_file_t *f, const st_tensor_t *st,
                               err_t *e)
 {
@@ -511,6 +582,11 @@ static int check_state_tensor(void *user, const st_file_t *f, const st_tensor_t 
         return st_check_tensor(f, st, ST_I64, 0, NULL, e);
     if (!strcmp(st->name, "rng"))
         return st_check_tensor(f, st, ST_U64, 1, &four, e);
+    if (!strcmp(st->name, "lookahead.step") || !strcmp(st->name, "lookahead.total"))
+        return st_check_tensor(f, st, ST_I64, 0, NULL, e);
+    const int64_t slow_n = (int64_t)t->s1_total;
+    if (!strcmp(st->name, "lookahead.slow"))
+        return st_check_tensor(f, st, ST_F32, 1, &slow_n, e);
     const entry_t *en = strncmp(st->name, "velocity.", 9) ? NULL : find_entry(t, st->name + 9);
     if (!en || !en->p->trainable)
         return err_set(e, "%s: tensor '%.200s' is not part of this model's training state",
@@ -533,8 +609,41 @@ static int load_weight_file(const char *path, const entries_t *t, float *host, e
     return rc ? rc : check_loaded(path, "", t, host, e);
 }
 
+/* A lookahead in progress, if the state has one (all three tensors or
+ * none), into la (slow: Stage 1's flat buffer, host memory, the caller's
+ * to afree). */
+typedef struct {
+    float *slow;
+    int64_t step, total;
+} saved_lookahead_t;
+
+static int load_lookahead(const char *path, const st_file_t *f, const entries_t *t,
+                          saved_lookahead_t *la, err_t *e)
+{
+    int have = !!st_find(f, "lookahead.slow") + !!st_find(f, "lookahead.step") +
+               !!st_find(f, "lookahead.total");
+    if (have == 0)
+        return 0;
+    if (have != 3)
+        return err_set(e, "%s: lookahead.slow, lookahead.step and lookahead.total come "
+                          "together; this file has %d of them", path, have);
+    int64_t n = (int64_t)t->s1_total;
+    la->slow = afloat(t->s1_total);
+    int rc = st_get(f, "lookahead.slow", ST_F32, 1, &n, la->slow, e);
+    rc = rc ? rc : st_get(f, "lookahead.step", ST_I64, 0, NULL, &la->step, e);
+    rc = rc ? rc : st_get(f, "lookahead.total", ST_I64, 0, NULL, &la->total, e);
+    if (!rc && (la->total < 1 || la->step < 0 || la->step > la->total))
+        rc = err_set(e, "%s: lookahead.step %lld of lookahead.total %lld is not a step of "
+                        "a run", path, (long long)la->step, (long long)la->total);
+    for (size_t i = 0; !rc && i < t->s1_total; i++)
+        if (!isfinite(la->slow[i]))
+            rc = err_set(e, "%s: tensor lookahead.slow has a non-finite value (%s) at "
+                            "element %zu", path, nonfinite_kind(la->slow[i]), i);
+    return rc;
+}
+
 static int load_state_file(const char *path, const entries_t *t, float *vel,
-                           model_meta_t *m, err_t *e)
+                           model_meta_t *m, saved_lookahead_t *la, err_t *e)
 {
     st_file_t f = {0};
     st_check_t chk = {check_state_tensor, (void *)t};
@@ -556,6 +665,7 @@ static int load_state_file(const char *path, const entries_t *t, float *vel,
         rc = err_set(e, "%s: epoch %lld, step %lld disagree with model.ini (%d, %lld): "
                         "the model directory is inconsistent", path, (long long)epoch,
                      (long long)step, m->epoch, (long long)m->step);
+    rc = rc ? rc : load_lookahead(path, &f, t, la, e);
     st_close(&f);
     return rc ? rc : check_loaded(path, "velocity.", t, vel, e);
 }
@@ -569,11 +679,16 @@ int model_load_weights(const char *dir, model_t *model, model_meta_t *m, err_t *
     path_join(path, dir, "model.safetensors");
     int rc = load_weight_file(path, &t, host, e);
     path_join(path, dir, "state.safetensors");
-    rc = rc ? rc : load_state_file(path, &t, vel, m, e);
+    saved_lookahead_t la = {0};
+    rc = rc ? rc : load_state_file(path, &t, vel, m, &la, e);
     if (!rc) {
         upload_all(model, &t, host, 0);
         upload_all(model, &t, vel, 1);
+        lookahead_free(&model->la);
+        if (la.slow)
+            lookahead_restore(&model->la, model->stage1, la.slow, la.step, la.total);
     }
+    afree(la.slow);
     afree(host);
     afree(vel);
     free(t.e);

@@ -35,6 +35,11 @@ typedef struct {
     char dataset[32];      /* what it was trained on: cifar10, synth */
     float mean[3], std[3]; /* input normalisation */
     int epoch;             /* completed epochs */
+    int run_start, run_epochs; /* the run (schedule) it is on: begun after epoch
+                                  run_start, planned for run_epochs epochs */
+    int stage1_frozen;     /* that run trains the judges only from here on */
+    int partial_epoch;     /* saved partway through epoch epoch+1 (the workbench's
+                              save): the weights are not those after `epoch` */
     int64_t step;          /* completed optimizer steps */
     uint64_t split_seed;   /* seed of the validation and judge splits */
     double judge_holdout;  /* fraction of training images held out for judges */

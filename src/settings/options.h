@@ -25,6 +25,7 @@ typedef struct {
     char output_dir[1024];   /* --output_dir, default "." */
     char save_model[1024];   /* --save_model, default "multistage_cnn_model" */
     char load_model[1024];   /* --load_model, default "" (none) */
+    int resume;              /* --resume: continue the saved run's own schedule */
     char config_path[1024];  /* -c, or the file found; "" if none */
 
     /* [data] */
@@ -46,6 +47,7 @@ typedef struct {
     char recipe[8];          /* "auto" (the arch's), "keras" or "air" */
     char arch[32];           /* "basic" */
     int epochs;              /* 50 */
+    int epochs_given;        /* --epochs was on the command line */
     int batch_size;          /* 32 */
     double lr;               /* peak learning rate */
     double momentum;         /* 0.9 */

@@ -63,6 +63,12 @@ const setting_t settings[] = {
     {PATH("run", "load_model", load_model, 1, ""), OPT(5, "load_model", "load-model"),
      HELP(H_OUTPUT, 3, "DIR", "start from the model saved in DIR\n"
                               "(default: none, train from scratch)")},
+    {BOOL("run", "resume", resume, "0"), FLAG(40, "resume", NULL),
+     HELP(H_OUTPUT, 4, NULL, "continue the interrupted run saved in\n"
+                             "--load_model (or --save_model) on its own\n"
+                             "schedule, to the epoch it planned; without\n"
+                             "it, --load_model with --epochs N fine-tunes\n"
+                             "for N epochs on a fresh schedule")},
 
     /* [data] */
     {CHOICE("data", "dataset", dataset, dataset_names, "auto"), OPT(9, "dataset", NULL),
@@ -113,6 +119,7 @@ const setting_t settings[] = {
     {CHOICE("train", "arch", arch, net_stage1_arch_names, "air"), OPT(14, "arch", NULL),
      HELP(H_TRAINING, 4, "NAME", "Stage 1 network: %l (default %s)")},
     {INT("train", "epochs", epochs, 0, 100000, "50"), OPT(2, "epochs", NULL), AIR("10"),
+     .cli_mark = 1 + offsetof(options_t, epochs_given),
      HELP(H_TRAINING, 1, "N", "training epochs, 0 to 100000; 0 only evaluates\n"
                               "(default %s)")},
     {INT("train", "batch_size", batch_size, 1, 65536, "32"), OPT(3, "batch_size", "batch-size"),

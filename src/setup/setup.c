@@ -52,6 +52,7 @@ void setup_train_config(const options_t *o, train_config_t *c)
     c->crop_pad = o->crop_pad;
     COPY(c->crop_fill, o->crop_fill);
     COPY(c->flip, o->flip);
+    c->resume = o->resume;
     c->stage2_only = o->stage2_only;
     COPY(c->stage2_categories, o->stage2_categories);
     c->threshold = o->threshold;
@@ -132,18 +133,46 @@ static int check_output_dir(const options_t *o, err_t *e)
     return -2;
 }
 
+/* --resume continues an unfinished run as it was planned: refuses a run
+ * that has ended and flags that contradict it. */
+static int check_resume(const options_t *o, const char *dir, const model_meta_t *m, err_t *e)
+{
+    int end = m->run_start + m->run_epochs;
+    if (m->epoch >= end)
+        return err_set(e, "--resume: the model in '%s' has completed its run (epoch %d of "
+                          "%d); there is nothing to resume (without --resume, --load_model "
+                          "'%s' --epochs N trains N more epochs on a fresh schedule)",
+                       dir, m->epoch, end, dir);
+    if (o->epochs_given && o->epochs != m->run_epochs)
+        return err_set(e, "--resume continues the run in '%s' as it was planned: %d epochs "
+                          "(after epoch %d), %d done; --epochs %d would change its schedule "
+                          "(give --epochs %d or leave it out)",
+                       dir, m->run_epochs, m->run_start, m->epoch - m->run_start, o->epochs,
+                       m->run_epochs);
+    if (o->stage2_only && !m->stage1_frozen)
+        return err_set(e, "--resume continues the run in '%s', which trains Stage 1 too; "
+                          "drop --stage2_only (or --resume, to train the judges alone on a "
+                          "fresh schedule)", dir);
+    return 0;
+}
+
 int setup_session_config(const options_t *o, session_config_t *c, err_t *e)
 {
     memset(c, 0, sizeof *c);
     if (check_output_dir(o, e) || setup_preflight(o, e))
         return -2;
-    const char *dir = session_start_dir(o->load_model, o->save_model, o->stage2_only, e);
+    const char *dir = session_start_dir(o->load_model, o->save_model, o->stage2_only,
+                                        o->resume, e);
     if (!dir)
         return -1;
     model_meta_t meta = {0};
     if (*dir && model_load_meta(dir, &meta, e))
         return -1;
+    if (o->resume && check_resume(o, dir, &meta, e))
+        return -2;
     options_t r = *o;
+    if (o->resume)
+        r.epochs = meta.run_epochs; /* the run's length, as it was planned */
     options_apply_recipe(&r, *dir ? meta.arch : o->arch);
     setup_data_config(&r, &c->data);
     setup_train_config(&r, &c->train);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Writes one field, quoted by libcsv only when it needs quoting. */
 static void put_field(FILE *fp, const char *s, int first)
@@ -44,8 +45,49 @@ static int same_header(const char *path, const char *header)
     return same;
 }
 
+/* A data row whose first field, the epoch, is above after. */
+static int row_after(const char *line, int after)
+{
+    char *end;
+    double epoch = strtod(line, &end);
+    return end != line && *end == ',' && epoch > after;
+}
+
+/* Rewrites path without the rows of epochs above after (through a
+ * temporary file and a rename); leaves it alone when there are none. */
+static int drop_later_rows(const char *path, int after, err_t *e)
+{
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return err_set(e, "%s: cannot read: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    int later = 0;
+    for (int row = 0; getline(&line, &cap, in) > 0; row++)
+        later += row > 0 && row_after(line, after);
+    int rc = 0;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *out = later ? fopen(tmp, "w") : NULL;
+    if (later && !out)
+        rc = err_set(e, "%s: cannot create: %s", tmp, strerror(errno));
+    rewind(in);
+    for (int row = 0; out && getline(&line, &cap, in) > 0; row++)
+        if (row == 0 || !row_after(line, after))
+            fputs(line, out);
+    free(line);
+    fclose(in);
+    if (out && (ferror(out) | fclose(out)))
+        rc = err_set(e, "%s: write failed: %s", tmp, strerror(errno));
+    if (!rc && later && rename(tmp, path))
+        rc = err_set(e, "%s: cannot replace: %s", path, strerror(errno));
+    if (rc && later)
+        unlink(tmp);
+    return rc;
+}
+
 int history_open(history_t *h, const char *dir, const char *const *cols, int ncols,
-                 int append, err_t *e)
+                 int after_epoch, err_t *e)
 {
     memset(h, 0, sizeof *h);
     if (snprintf(h->path, sizeof h->path, "%s/history.csv", dir) >= (int)sizeof h->path)
@@ -54,7 +96,11 @@ int history_open(history_t *h, const char *dir, const char *const *cols, int nco
     size_t cap = 64 * (size_t)ncols + 64;
     char *header = xmalloc(cap);
     header_line(header, cap, cols, ncols);
-    int keep = append && same_header(h->path, header);
+    int keep = after_epoch >= 0 && same_header(h->path, header);
+    if (keep && drop_later_rows(h->path, after_epoch, e)) {
+        free(header);
+        return -1;
+    }
     h->fp = fopen(h->path, keep ? "a" : "w");
     if (!h->fp) {
         free(header);

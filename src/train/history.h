@@ -13,11 +13,13 @@ typedef struct {
     int ncols;
 } history_t;
 
-/* Creates <dir>/history.csv with the header cols[0..ncols). With append
- * set and an existing file whose header is the same, rows are appended
- * instead (a resumed run continues its history). */
+/* Creates <dir>/history.csv with the header cols[0..ncols) (after_epoch
+ * < 0). A run that continues a model saved after epoch after_epoch >= 0
+ * continues an existing file whose header is the same: rows are appended,
+ * after dropping those of later epochs (a killed run may have written the
+ * row of an epoch it did not save). */
 int history_open(history_t *h, const char *dir, const char *const *cols, int ncols,
-                 int append, err_t *e);
+                 int after_epoch, err_t *e);
 /* One row of ncols numbers; integers print without a fraction. */
 int history_write(history_t *h, const double *vals, err_t *e);
 void history_close(history_t *h);

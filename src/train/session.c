@@ -118,18 +118,22 @@ static int check_classes(const session_t *s, const char *dir, err_t *e)
 }
 
 const char *session_start_dir(const char *load_model, const char *save_model, int stage2_only,
-                              err_t *e)
+                              int resume, err_t *e)
 {
     if (load_model[0])
         return load_model;
-    if (!stage2_only)
+    if (!stage2_only && !resume)
         return "";
     char ini[2100];
     snprintf(ini, sizeof ini, "%s/model.ini", save_model);
     if (access(ini, F_OK) == 0)
         return save_model;
-    err_set(e, "--stage2_only trains the judges of a trained model, but there is none at "
-               "'%s' (give --load_model DIR, or train both stages first)", save_model);
+    if (resume)
+        err_set(e, "--resume continues the run saved at --save_model '%s', but there is no "
+                   "model there (give --load_model DIR)", save_model);
+    else
+        err_set(e, "--stage2_only trains the judges of a trained model, but there is none at "
+                   "'%s' (give --load_model DIR, or train both stages first)", save_model);
     return NULL;
 }
 
@@ -189,6 +193,26 @@ static void apply_options(session_t *s)
 
 static int open_history(session_t *s, err_t *e);
 
+/* The epochs this session trains and the schedule they follow: a resumed
+ * run continues the model's own (its warm-up, decay and lookahead, to the
+ * epoch it planned); any other a fresh one of cfg.train.epochs from here
+ * (warm-up only for a fresh model). */
+static void plan_run(session_t *s)
+{
+    const model_meta_t *m = &s->meta;
+    s->start_epoch = m->epoch;
+    if (s->cfg.train.resume) {
+        s->sched_start = m->run_start;
+        s->sched_epochs = m->run_epochs;
+        s->run_epochs = m->run_start + m->run_epochs - m->epoch;
+        s->stage1_frozen = m->stage1_frozen;
+        return;
+    }
+    lookahead_free(&s->model->la); /* a loaded model's run is over */
+    s->sched_start = m->epoch;
+    s->run_epochs = s->sched_epochs = s->cfg.train.epochs;
+}
+
 /* no_data: an empty training set of the model's classes, for the shape. */
 static int no_data(session_t *s, const char *dir, err_t *e)
 {
@@ -221,7 +245,8 @@ int session_open(session_t *s, const session_config_t *o, err_t *e)
 {
     memset(s, 0, sizeof *s);
     s->cfg = *o;
-    const char *dir = session_start_dir(o->load_model, o->save_model, o->train.stage2_only, e);
+    const char *dir = session_start_dir(o->load_model, o->save_model, o->train.stage2_only,
+                                        o->train.resume, e);
     if (!dir)
         return -1;
     if (*dir && model_load_meta(dir, &s->meta, e))
@@ -244,21 +269,21 @@ int session_open(session_t *s, const session_config_t *o, err_t *e)
         return rc;
     /* the model's own seed, so a resumed run draws the masks it would have */
     s->model->stage1->dropout_seed = s->meta.split_seed ^ 0xd20f0a75ULL;
-    if (parse_categories(o->train.stage2_categories, s->meta.class_names, s->meta.k,
+    /* a resumed run keeps the model's judge flags unless told otherwise */
+    if ((!o->train.resume || o->train.stage2_categories[0]) &&
+        parse_categories(o->train.stage2_categories, s->meta.class_names, s->meta.k,
                          s->meta.trainable, e))
         return -2;
     apply_options(s);
     trainer_init(&s->tr, &s->cfg.train, s->model, s->meta.mean, s->meta.std);
     alloc_scratch(s);
-    s->start_epoch = s->meta.epoch;
-    s->run_epochs = s->cfg.train.epochs;
+    plan_run(s);
     return o->score_only ? 0 : open_history(s, e);
 }
 
 void session_close(session_t *s)
 {
     history_close(&s->hist);
-    lookahead_free(&s->la);
     if (s->tr.be)
         trainer_free(&s->tr);
     if (s->prev_dev)
@@ -290,7 +315,37 @@ int session_save(session_t *s, err_t *e)
     if (session_diverged(s))
         return err_set(e, "not saving the model to '%s': %s", s->cfg.save_model,
                        s->diverged.msg);
+    if (s->run_epochs > 0) { /* the run this session trains, for a resume */
+        s->meta.run_start = s->sched_start;
+        s->meta.run_epochs = s->sched_epochs;
+        s->meta.stage1_frozen = s->stage1_frozen;
+    }
+    s->meta.partial_epoch = s->epoch_open; /* a save from the workbench */
     return model_save(s->cfg.save_model, s->model, &s->meta, e);
+}
+
+int session_epochs_left(const session_t *s)
+{
+    return s->start_epoch + s->run_epochs - s->meta.epoch;
+}
+
+int session_start_line(const session_t *s, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (s->start_epoch == 0)
+        return 0;
+    if (s->cfg.train.resume)
+        snprintf(buf, len, "Resuming the run after epoch %d of %d (its own schedule)%s",
+                 s->start_epoch, s->sched_start + s->sched_epochs,
+                 s->meta.partial_epoch ? "; the model was saved partway through the next "
+                                         "epoch, so this is close to the planned run, not "
+                                         "identical" : "");
+    else if (s->run_epochs > 0)
+        snprintf(buf, len, "Fine-tuning from epoch %d: %d epoch%s on a fresh schedule",
+                 s->start_epoch, s->run_epochs, s->run_epochs == 1 ? "" : "s");
+    else
+        snprintf(buf, len, "Evaluating the model saved after epoch %d", s->start_epoch);
+    return 1;
 }
 
 int session_diverged(const session_t *s) { return s->diverged.msg[0] != '\0'; }
@@ -306,7 +361,7 @@ void session_set_diverged(session_t *s, const char *hint, const char *fmt, ...)
     va_end(ap);
     char kept[PATH_MAX_LEN + 64];
     const char *start = session_start_dir(s->cfg.load_model, s->cfg.save_model,
-                                          s->cfg.train.stage2_only, NULL);
+                                          s->cfg.train.stage2_only, s->cfg.train.resume, NULL);
     if (s->meta.epoch > s->start_epoch || (start && !strcmp(start, s->cfg.save_model)))
         snprintf(kept, sizeof kept, "the model saved to '%.*s' after epoch %d is kept",
                  PATH_MAX_LEN, s->cfg.save_model, s->meta.epoch);
@@ -341,7 +396,7 @@ static int open_history(session_t *s, err_t *e)
             cols[NBASE + c * NCAT + j] = xstrdup(buf);
         }
     int rc = history_open(&s->hist, s->cfg.output_dir, (const char *const *)cols, n,
-                          s->start_epoch > 0, e);
+                          s->start_epoch > 0 ? s->start_epoch : -1, e);
     for (int i = 0; i < n; i++)
         free(cols[i]);
     free(cols);

@@ -20,7 +20,7 @@
 
 #include "data/data_select.h"
 #include "train/history.h"
-#include "train/lookahead.h"
+#include "engine/lookahead.h"
 #include "model/model.h"
 #include "model/model_io.h"
 #include "train/stage2.h"
@@ -92,7 +92,11 @@ typedef struct {
     trainer_t tr;
     history_t hist;
     int stage1_frozen;
-    int run_epochs, start_epoch;
+    int run_epochs, start_epoch; /* this session trains epochs start_epoch+1 ..
+                                    start_epoch+run_epochs */
+    int sched_start, sched_epochs; /* the schedule they follow (warm-up, decay,
+                                      lookahead): the run begun after epoch
+                                      sched_start, planned for sched_epochs */
     int epoch_open;             /* an epoch is in progress */
     epoch_stats_t live;         /* the epoch in progress */
     epoch_stats_t last;         /* the last completed epoch */
@@ -110,8 +114,6 @@ typedef struct {
     int just_finished;          /* the last step completed an epoch */
     err_t diverged;             /* "" or why training stopped: a non-finite loss or
                                    weight; nothing is saved after it */
-    lookahead_t la;             /* Stage 1's lookahead (cfg.train.lookahead), from the
-                                   run's first Stage 1 step to its last */
     /* the judge pool: the judge split labelled by Stage 1 (image i of the
        pool is image i of data.judge) */
     int pool_n;
@@ -134,12 +136,13 @@ typedef struct {
                                         judge phase began: the selection is its */
 } session_t;
 
-/* The model a session starts from: load_model, or with stage2_only the
- * model at save_model; "" when it trains a fresh one. NULL with e set when
- * stage2_only has nothing to start from. (A front end reads that model's
- * architecture to choose the recipe before it fills the train config.) */
+/* The model a session starts from: load_model, or with stage2_only or
+ * resume the model at save_model; "" when it trains a fresh one. NULL with
+ * e set when such a run has nothing to start from. (A front end reads that
+ * model's architecture to choose the recipe before it fills the train
+ * config.) */
 const char *session_start_dir(const char *load_model, const char *save_model, int stage2_only,
-                              err_t *e);
+                              int resume, err_t *e);
 
 /* Returns 0, -1 for a runtime error (exit 1) or -2 for a usage error such
  * as an unknown category (exit 2); e says what. */
@@ -161,6 +164,12 @@ void session_sync(session_t *s);
 int session_diverged(const session_t *s);
 /* 1 when the last step completed an epoch (s->last is new). */
 int session_epoch_done(const session_t *s);
+/* Epochs of the run after the last saved one. */
+int session_epochs_left(const session_t *s);
+/* "Resuming the run after epoch E of N (its own schedule)" or "Fine-tuning
+ * from epoch E: N epochs on a fresh schedule" into buf; 0 (buf "") when the
+ * session starts a fresh model. */
+int session_start_line(const session_t *s, char *buf, size_t len); /* len 256 */
 
 /* Scores every image of d with both stages (inference mode). */
 void session_score(session_t *s, const dataset_t *d, scored_t *out);

@@ -5,14 +5,14 @@
 
 #include "train/session.h"
 
-/* Learning-rate factor at `progress` epochs into this run (0..run_epochs):
- * linear warm-up from warmup_from (fresh models only), then the configured
- * decay. */
+/* Learning-rate factor at `progress` epochs into the schedule's run
+ * (0..sched_epochs): linear warm-up from warmup_from (runs from a fresh
+ * model only), then the configured decay. */
 static double schedule(const session_t *s, double progress)
 {
     const train_config_t *o = &s->cfg.train;
-    double total = s->run_epochs > 0 ? s->run_epochs : 1;
-    double warm = s->start_epoch == 0 ? fmin(o->warmup_epochs, total) : 0.0;
+    double total = s->sched_epochs > 0 ? s->sched_epochs : 1;
+    double warm = s->sched_start == 0 ? fmin(o->warmup_epochs, total) : 0.0;
     if (progress < warm)
         return o->warmup_from + (1.0 - o->warmup_from) * progress / warm;
     double frac = total > warm ? (progress - warm) / (total - warm) : 0.0;
@@ -80,19 +80,19 @@ static const augment_t *augmentation(const session_t *s, int for_pool, augment_t
  * Stage 1 is frozen partway. */
 static void lookahead_begin(session_t *s)
 {
-    if (!s->cfg.train.lookahead || s->la.slow)
-        return;
+    if (!s->cfg.train.lookahead || s->model->la.slow)
+        return; /* off, or running (a resumed run's too) */
     long per_epoch = batch_steps(s->data.train.n, s->cfg.train.batch_size);
-    lookahead_init(&s->la, s->model->stage1, per_epoch * s->run_epochs);
+    lookahead_init(&s->model->la, s->model->stage1, per_epoch * s->sched_epochs);
 }
 
 static void lookahead_end(session_t *s)
 {
-    if (!s->la.slow)
+    if (!s->model->la.slow)
         return;
     s->pool_fresh = 0;
-    lookahead_finish(&s->la, s->model->stage1);
-    lookahead_free(&s->la);
+    lookahead_finish(&s->model->la, s->model->stage1);
+    lookahead_free(&s->model->la);
 }
 
 static void begin_epoch(session_t *s)
@@ -112,7 +112,7 @@ static void begin_epoch(session_t *s)
     s->t0 = now_seconds();
     s->phase_t0 = s->t0;
     s->epoch_open = 1;
-    double progress = s->meta.epoch - s->start_epoch;
+    double progress = s->meta.epoch - s->sched_start;
     s->live.judge_lr = s->cfg.train.judge_lr * schedule(s, progress + 0.5);
     if (s->stage1_frozen) {
         lookahead_end(s);
@@ -138,10 +138,10 @@ static void step_stage1(session_t *s)
     augment_t aug;
     trainer_load(&s->tr, &s->data.train, s->order + (size_t)i * bs, b,
                  augmentation(s, 0, &aug), rng);
-    double progress = s->meta.epoch - s->start_epoch + (double)i / s->live.steps;
+    double progress = s->meta.epoch - s->sched_start + (double)i / s->live.steps;
     s->live.lr = s->cfg.train.lr * schedule(s, progress);
     stage1_step(&s->tr, b, (float)s->live.lr, (uint64_t)s->meta.step);
-    lookahead_step(&s->la, s->model->stage1);
+    lookahead_step(&s->model->la, s->model->stage1);
     s->pool_fresh = 0;
     s->meta.step++;
     s->s1_seen += b;
@@ -625,4 +625,5 @@ void session_retrain_judges(session_t *s, int epochs)
     int planned_end = s->meta.epoch + (s->epoch_open ? 1 : 0);
     s->stage1_frozen = 1;
     s->run_epochs = planned_end - s->start_epoch + epochs;
+    s->sched_epochs = planned_end - s->sched_start + epochs;
 }

@@ -21,6 +21,8 @@ typedef struct {
     char recipe[8];          /* the recipe that chose these values ("keras", "air") */
     uint64_t seed;           /* a fresh model's weights, the run's random stream */
     int epochs;              /* epochs of this run, 0 = evaluate only */
+    int resume;              /* continue the loaded model's run (its schedule, its
+                                lookahead, its judge flags) to its planned end */
     int batch_size;          /* Stage 1 */
     double lr;               /* Stage 1's peak learning rate */
     double momentum;

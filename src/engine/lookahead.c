@@ -1,5 +1,5 @@
 /* lookahead.c - airbench's lookahead average of a net's weights. */
-#include "train/lookahead.h"
+#include "engine/lookahead.h"
 
 #include <math.h>
 #include <string.h>
@@ -12,6 +12,14 @@ void lookahead_init(lookahead_t *la, const net_t *net, long total_steps)
     la->be = net->be;
     la->slow = la->be->alloc(la->be, la->n);
     la->be->copy(la->be, la->slow, net->data, la->n);
+}
+
+void lookahead_restore(lookahead_t *la, const net_t *net, const float *slow, long step,
+                       long total_steps)
+{
+    lookahead_init(la, net, total_steps);
+    la->be->upload(la->be, la->slow, slow, la->n);
+    la->step = step;
 }
 
 void lookahead_free(lookahead_t *la)

@@ -26,6 +26,10 @@ typedef struct {
 
 /* Starts from the net's current weights for a run of total_steps steps. */
 void lookahead_init(lookahead_t *la, const net_t *net, long total_steps);
+/* The same, resumed: the slow copy (net->total floats, host memory) as it
+ * stood at `step` of `total_steps`. */
+void lookahead_restore(lookahead_t *la, const net_t *net, const float *slow, long step,
+                       long total_steps);
 void lookahead_free(lookahead_t *la);
 /* After each optimizer step. Returns 1 when it moved the weights. */
 int lookahead_step(lookahead_t *la, net_t *net);
