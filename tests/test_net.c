@@ -2,6 +2,7 @@
  * basic, air and judge nets against finite differences of the loss (this checks
  * the wiring between layers, which the per-op tests cannot), the side
  * input of a judge, and the FLOP counts DESIGN.md gives. */
+#include <math.h>
 #include <string.h>
 
 #include "backends/registry.h"
@@ -102,6 +103,19 @@ static void run(const char *arch, int side)
     for (int i = 0; i < B; i++)
         f.labels[i] = (int32_t)rng_below(&rng, K);
     f.step = 9;
+    /* a fresh net's first loss (label smoothing 0.1 included) is ln K: its
+     * output layer starts at zero (He-scaled, basic's started near 8); air
+     * keeps airbench's own initialisation */
+    double first = loss_at(&f, 0);
+    CHECK(!strcmp(arch, "air") || fabs(first - log(K)) < 1e-6,
+          "%s: a fresh net's first loss %.6f is ln %d", arch, first, K);
+    /* the wiring check below needs gradients below the output layer */
+    const param_t *out = NULL;
+    for (int p = 0; p < f.net->nparams; p++)
+        if (f.net->params[p].decay)
+            out = &f.net->params[p];
+    for (size_t i = 0; strcmp(arch, "air") && out && i < out->count; i++)
+        f.net->data[out->offset + i] = 0.1f * (2.0f * rng_uniform(&rng) - 1.0f);
 
     float *dx = f.be->alloc(f.be, (size_t)B * 3 * 32 * 32);
     loss_at(&f, 1);

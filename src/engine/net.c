@@ -328,6 +328,10 @@ void net_init(net_t *net, uint64_t seed)
     rng_t rng;
     rng_seed(&rng, seed);
     int airbench = !strcmp(net->arch, "air");
+    int output = -1; /* the last weight: the output layer's */
+    for (int i = 0; i < net->nparams; i++)
+        if (net->params[i].decay)
+            output = i;
     float *host = afloat(net->total);
     for (int i = 0; i < net->nparams; i++) {
         const param_t *p = &net->params[i];
@@ -337,6 +341,8 @@ void net_init(net_t *net, uint64_t seed)
                 v[j] = 1.0f;
         } else if (p->decay) { /* a weight */
             init_weight(p, v, &rng, airbench);
+            if (i == output && !airbench) /* drawn, then zeroed: the others draw as before */
+                memset(v, 0, p->count * sizeof(float));
         }
     }
     net->be->upload(net->be, net->data, host, net->total);

@@ -113,8 +113,11 @@ typedef struct {
 net_t *net_new(backend_t *be, const net_spec_t *spec, err_t *e);
 void net_free(net_t *net);
 
-/* Seeded initialisation: He-uniform weights and zero biases; air as
- * airbench (PyTorch-default bounds, convs starting as partial identities). */
+/* Seeded initialisation: He-uniform weights and zero biases, the output
+ * layer's weights zero (a fresh K-way net's first loss is ln K, not the
+ * 6 to 8 that He-scaled logits through dropout give); air as airbench
+ * (PyTorch-default bounds, convs starting as partial identities, its own
+ * scaled head). */
 void net_init(net_t *net, uint64_t seed);
 
 /* air: sets the frozen whitening conv from images (n, in_c, in_h, in_w),
