@@ -1,8 +1,10 @@
 /* data_select.c - choosing and preparing the data of a run. */
 #include "data/data_select.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LIGHT_TRAIN 5000
@@ -14,6 +16,15 @@
 static const char *how_to_get =
     "get CIFAR-10 with 'data/fetch-cifar10.sh' (it prints the --data_dir to use), "
     "or run on the built-in set with --dataset synth";
+
+/* d->dir: dir made absolute (as given when it does not resolve). */
+static void note_dir(run_data_t *d, const char *dir)
+{
+    char abs[PATH_MAX];
+    if (!realpath(dir, abs) || strlen(abs) >= sizeof d->dir)
+        snprintf(abs, sizeof abs, "%s", dir);
+    snprintf(d->dir, sizeof d->dir, "%.1023s", abs);
+}
 
 static int load_cifar(const data_config_t *c, dataset_t *train, dataset_t *test, char *dir,
                       size_t dirlen, err_t *e)
@@ -45,6 +56,7 @@ static int load_cifar100(const data_config_t *c, run_data_t *d, dataset_t *train
     if (cifar100_load(dir, coarse, train, test, e))
         return -1;
     snprintf(d->name, sizeof d->name, "cifar100");
+    note_dir(d, dir);
     snprintf(d->description, sizeof d->description, "CIFAR-100 (%s labels) from %s",
              coarse ? "20 coarse" : "100 fine", dir);
     return 0;
@@ -58,6 +70,7 @@ static int load_folder(const data_config_t *c, run_data_t *d, dataset_t *train, 
     if (folder_load(c->data_dir, c->folder_seed, train, test, e))
         return -1;
     snprintf(d->name, sizeof d->name, "folder");
+    note_dir(d, c->data_dir);
     snprintf(d->description, sizeof d->description, "PNG folder %s (%d classes)", c->data_dir,
              train->k);
     return 0;
@@ -77,6 +90,7 @@ static int load_full(const data_config_t *c, run_data_t *d, dataset_t *train, da
         if (load_cifar(c, train, test, dir, sizeof dir, e))
             return -1;
         snprintf(d->name, sizeof d->name, "cifar10");
+        note_dir(d, dir);
         snprintf(d->description, sizeof d->description, "CIFAR-10 from %s", dir);
         return 0;
     }

@@ -45,6 +45,8 @@ typedef struct {
     int unseen_held;        /* the first unseen_held of unseen are held-out test images */
     char held_names[1024];  /* the held-out classes, comma-separated ("" = none) */
     char name[32];          /* "cifar10", "cifar100", "folder" or "synth" */
+    char dir[1024];         /* the directory the images came from, absolute
+                               where it resolves; "" for synth */
     char description[1400]; /* for the start banner and the report */
 } run_data_t;
 

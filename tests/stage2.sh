@@ -63,6 +63,16 @@ expect "model.ini records the flags" grep -q '^trainable = 0$' "$T/m2/model.ini"
 run_mscnn "$T/o" "$T/e" $base --stage2_only --save_model "$T/m2" --epochs 1 --output_dir "$T/out2"
 expect "--stage2_only continues from --save_model (got $rc)" [ "$rc" -eq 0 ]
 expect "it fine-tunes from epoch 2" grep_in "$T/e" "Fine-tuning from epoch 2: 1 epoch on a fresh schedule"
+# The model remembers its data: elsewhere, with no config file, the
+# categories are the model's and the images its synth set of 1 500.
+mkdir -p "$T/elsewhere"
+(cd "$T/elsewhere" && "$MSCNN_BIN" --batch --threads 2 --stage2_only --stage2_categories checker \
+    --load_model "$T/m1" --save_model "$T/m3" --epochs 1 --output_dir "$T/out3" >"$T/o" 2>"$T/e")
+rc=$?
+expect "--stage2_only elsewhere, no data options, exits 0 (got $rc): $(tail -n 2 "$T/e")" [ "$rc" -eq 0 ]
+expect "it uses the model's synth sizes: $(grep '^Data:' "$T/e")" \
+    grep_in "$T/e" "1215 train, 135 judge, 150 validation, 300 test"
+expect "model.ini records them" grep -q '^synth_train = 1500$' "$T/m1/model.ini"
 # shellcheck disable=SC2086
 run_mscnn "$T/o" "$T/e" $base --stage2_only --save_model "$T/none" --epochs 1
 expect "--stage2_only with no model exits 1 (got $rc)" [ "$rc" -eq 1 ]

@@ -26,4 +26,17 @@ expect "reload exits 0 (got $rc)" [ "$rc" -eq 0 ]
 expect "reload gives the same accuracy ($acc% vs $(accuracy_of "$T/o2")%)" \
     [ "$(accuracy_of "$T/o2")" = "$acc" ]
 
+# The model remembers its data: from another directory, with no data
+# option, the same images (the absolute directory, light mode) are used.
+mkdir -p "$T/elsewhere"
+(cd "$T/elsewhere" && "$MSCNN_BIN" --batch --epochs 0 --load_model "$T/m" \
+    --output_dir "$T/out3" >"$T/o3" 2>"$T/e3")
+rc=$?
+abs=$(cd "$data" && pwd -P)
+expect "a run elsewhere with no data option exits 0 (got $rc): $(tail -n 2 "$T/e3")" [ "$rc" -eq 0 ]
+expect "it reads the model's data: $(grep '^Data:' "$T/e3")" grep_in "$T/e3" "CIFAR-10 from $abs"
+expect "in the model's light mode" grep_in "$T/e3" "4050 train, 450 judge, 500 validation, 1000 test"
+expect "model.ini records the data" grep -q "^data_dir = $abs\$" "$T/m/model.ini"
+expect "the same accuracy ($(accuracy_of "$T/o3")%)" [ "$(accuracy_of "$T/o3")" = "$acc" ]
+
 done_tests

@@ -185,6 +185,25 @@ static int write_state(const char *path, const entries_t *t, const float *veloci
     return rc;
 }
 
+/* [data]: what a later run needs to load the same images, the same way. */
+static void write_data_section(FILE *fp, const model_meta_t *m)
+{
+    const model_data_t *d = &m->data;
+    if (!d->known)
+        return;
+    fprintf(fp, "\n[data]\nlight_mode = %d\n", d->light_mode);
+    if (d->dir[0])
+        fprintf(fp, "data_dir = %s\n", d->dir);
+    if (!strcmp(m->dataset, "cifar100"))
+        fprintf(fp, "cifar100_labels = %s\n", d->cifar100_coarse ? "coarse" : "fine");
+    if (d->holdout_classes[0])
+        fprintf(fp, "holdout_classes = %s\n", d->holdout_classes);
+    if (!strcmp(m->dataset, "synth"))
+        fprintf(fp, "synth_train = %d\nsynth_test = %d\n", d->synth_train, d->synth_test);
+    if (!strcmp(m->dataset, "folder"))
+        fprintf(fp, "folder_seed = %llu\n", (unsigned long long)d->folder_seed);
+}
+
 static int write_ini(const char *path, const model_meta_t *m, err_t *e)
 {
     FILE *fp = fopen(path, "w");
@@ -204,6 +223,7 @@ static int write_ini(const char *path, const model_meta_t *m, err_t *e)
             fmt_double(f1, m->judge_holdout), m->run_start, m->run_epochs, m->stage1_frozen);
     if (m->partial_epoch)
         fprintf(fp, "partial_epoch = 1\n");
+    write_data_section(fp, m);
     for (int c = 0; c < m->k; c++) /* every value reads back exactly */
         fprintf(fp, "\n[category.%d]\nname = %s\nthreshold = %s\ntrainable = %d\n"
                     "calibration = %s,%s\n",
@@ -372,6 +392,33 @@ static int category_key(ini_ctx_t *c, const char *sec, const char *key, const ch
     return 0;
 }
 
+/* A key of [data] (write_data_section()); 0 for an unknown key or a bad
+ * value. */
+static int data_key(model_meta_t *m, const char *key, const char *val)
+{
+    model_data_t *d = &m->data;
+    long v;
+    d->known = 1;
+    if (!strcmp(key, "light_mode"))
+        return parse_int(val, 0, 1, &v) == 0 && ((d->light_mode = (int)v), 1);
+    if (!strcmp(key, "data_dir"))
+        return *val && snprintf(d->dir, sizeof d->dir, "%s", val) < (int)sizeof d->dir;
+    if (!strcmp(key, "cifar100_labels")) {
+        d->cifar100_coarse = !strcmp(val, "coarse");
+        return d->cifar100_coarse || !strcmp(val, "fine");
+    }
+    if (!strcmp(key, "holdout_classes"))
+        return snprintf(d->holdout_classes, sizeof d->holdout_classes, "%s", val) <
+               (int)sizeof d->holdout_classes;
+    if (!strcmp(key, "synth_train"))
+        return parse_int(val, 10, 1000000, &v) == 0 && ((d->synth_train = (int)v), 1);
+    if (!strcmp(key, "synth_test"))
+        return parse_int(val, 10, 1000000, &v) == 0 && ((d->synth_test = (int)v), 1);
+    if (!strcmp(key, "folder_seed"))
+        return parse_u64(val, &d->folder_seed) == 0;
+    return 0;
+}
+
 static int ini_key(ini_ctx_t *c, const char *sec, const char *key, const char *val)
 {
     model_meta_t *m = c->m;
@@ -437,6 +484,8 @@ static int ini_key(ini_ctx_t *c, const char *sec, const char *key, const char *v
         m->partial_epoch = (int)v;
         return 1;
     }
+    if (!strcmp(sec, "data"))
+        return data_key(m, key, val);
     if (!strcmp(sec, "training") && !strcmp(key, "split_seed"))
         return parse_u64(val, &m->split_seed) == 0;
     if (!strcmp(sec, "training") && !strcmp(key, "step")) {

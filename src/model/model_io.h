@@ -28,11 +28,23 @@
 #define MODEL_FORMAT_VERSION 1
 #define MODEL_NAME_LEN 64
 
+/* Where a model's images came from ([data] in model.ini), so that a later
+ * run without data options uses the same images and splits. */
+typedef struct {
+    int known;             /* recorded (models saved before it: 0) */
+    char dir[1024];        /* absolute; "" for synth */
+    int light_mode, cifar100_coarse;
+    char holdout_classes[1024]; /* "" = none */
+    int synth_train, synth_test; /* synth only */
+    uint64_t folder_seed;  /* folder only: its test hold-out */
+} model_data_t;
+
 typedef struct {
     char arch[32];
     int k;
     char class_names[DATASET_MAX_CLASSES][MODEL_NAME_LEN];
     char dataset[32];      /* what it was trained on: cifar10, synth */
+    model_data_t data;     /* and where from */
     float mean[3], std[3]; /* input normalisation */
     int epoch;             /* completed epochs */
     int run_start, run_epochs; /* the run (schedule) it is on: begun after epoch

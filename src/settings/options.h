@@ -111,4 +111,9 @@ int options_takes_value(const char *arg);
  * recipe used into o->recipe. */
 void options_apply_recipe(options_t *o, const char *arch);
 
+/* Stores value into the setting [section] key unless the INI file or the
+ * command line gave it (a loaded model's own data settings): 1 stored, 0
+ * given, -1 no such setting or a value it refuses. */
+int options_adopt(options_t *o, const char *section, const char *key, const char *value);
+
 #endif

@@ -45,3 +45,13 @@ void options_apply_recipe(options_t *o, const char *arch)
         recipe_value(o, "train", "lr", "0.375");
     }
 }
+
+int options_adopt(options_t *o, const char *section, const char *key, const char *value)
+{
+    const setting_t *s = setting_find(section, key);
+    if (!s)
+        return -1;
+    if (o->given[s - settings])
+        return 0;
+    return setting_store(o, s, value) ? -1 : 1;
+}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "model/model_io.h"
@@ -133,6 +134,36 @@ static int check_output_dir(const options_t *o, err_t *e)
     return -2;
 }
 
+/* The data settings the command line and the INI file left alone take the
+ * loaded model's ([data] of its model.ini): the same images, the same
+ * subset and the same held-out classes, wherever the run starts from. A
+ * recorded directory that is gone is not adopted (the usual search runs). */
+static void adopt_model_data(options_t *r, const model_meta_t *m, data_config_t *c)
+{
+    const model_data_t *d = &m->data;
+    char num[32];
+    if (!d->known)
+        return;
+    int same_kind = options_adopt(r, "data", "dataset", m->dataset) >= 0 &&
+                    !strcmp(r->dataset, m->dataset);
+    struct stat st;
+    if (same_kind && d->dir[0] && stat(d->dir, &st) == 0 && S_ISDIR(st.st_mode))
+        options_adopt(r, "data", "data_dir", d->dir);
+    options_adopt(r, "data", "light_mode", d->light_mode ? "1" : "0");
+    options_adopt(r, "data", "holdout_classes", d->holdout_classes);
+    if (!strcmp(m->dataset, "cifar100"))
+        options_adopt(r, "data", "cifar100_labels", d->cifar100_coarse ? "coarse" : "fine");
+    if (!strcmp(m->dataset, "synth")) {
+        snprintf(num, sizeof num, "%d", d->synth_train);
+        options_adopt(r, "data", "synth_train", num);
+        snprintf(num, sizeof num, "%d", d->synth_test);
+        options_adopt(r, "data", "synth_test", num);
+    }
+    setup_data_config(r, c);
+    if (same_kind && !strcmp(m->dataset, "folder"))
+        c->folder_seed = d->folder_seed;
+}
+
 /* --resume continues an unfinished run as it was planned: refuses a run
  * that has ended and flags that contradict it. */
 static int check_resume(const options_t *o, const char *dir, const model_meta_t *m, err_t *e)
@@ -175,6 +206,8 @@ int setup_session_config(const options_t *o, session_config_t *c, err_t *e)
         r.epochs = meta.run_epochs; /* the run's length, as it was planned */
     options_apply_recipe(&r, *dir ? meta.arch : o->arch);
     setup_data_config(&r, &c->data);
+    if (*dir)
+        adopt_model_data(&r, &meta, &c->data);
     setup_train_config(&r, &c->train);
     COPY(c->device, r.device);
     c->threads = r.threads;

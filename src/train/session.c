@@ -97,6 +97,24 @@ static void meta_fresh(session_t *s)
     rng_seed(&m->rng, s->cfg.train.seed ^ 0x5eed5eed5eedULL);
 }
 
+/* Where the images came from, for a later run (a model saved before it was
+ * recorded learns it from this run, whose classes matched). */
+static void meta_data(session_t *s)
+{
+    model_data_t *d = &s->meta.data;
+    const data_config_t *c = &s->cfg.data;
+    if (d->known || s->cfg.no_data)
+        return;
+    d->known = 1;
+    snprintf(d->dir, sizeof d->dir, "%s", s->data.dir);
+    d->light_mode = c->light_mode;
+    d->cifar100_coarse = c->cifar100_coarse;
+    snprintf(d->holdout_classes, sizeof d->holdout_classes, "%s", s->data.held_names);
+    d->synth_train = c->synth_train;
+    d->synth_test = c->synth_test;
+    d->folder_seed = c->folder_seed;
+}
+
 static int check_classes(const session_t *s, const char *dir, err_t *e)
 {
     const model_meta_t *m = &s->meta;
@@ -267,6 +285,7 @@ int session_open(session_t *s, const session_config_t *o, err_t *e)
         return -1;
     if ((rc = setup_model(s, dir, e)))
         return rc;
+    meta_data(s);
     /* the model's own seed, so a resumed run draws the masks it would have */
     s->model->stage1->dropout_seed = s->meta.split_seed ^ 0xd20f0a75ULL;
     /* a resumed run keeps the model's judge flags unless told otherwise */
