@@ -34,57 +34,19 @@ static const char *const fetch_hint =
 
 int cifar10_read_file(const char *path, dataset_t *d, err_t *e)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return err_set(e, "cannot open CIFAR-10 file '%s': %s", path, strerror(errno));
-
-    struct stat st;
-    if (fstat(fileno(fp), &st)) {
-        int er = errno;
-        fclose(fp);
-        return err_set(e, "cannot stat CIFAR-10 file '%s': %s", path, strerror(er));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        fclose(fp);
-        return err_set(e, "CIFAR-10 file '%s' is not a regular file", path);
-    }
-    long long size = (long long)st.st_size;
-    if (size == 0 || size % CIFAR_REC != 0) {
-        fclose(fp);
-        return err_set(e,
-                       "CIFAR-10 file '%s' has size %lld bytes: expected a multiple of "
-                       "3073-byte records (label byte + 3072 pixels)%s",
-                       path, size,
-                       size == 0 ? " (the file is empty)"
-                                 : " (the file is truncated or not a CIFAR-10 binary batch)");
-    }
-    long long nrec = size / CIFAR_REC;
-    if (nrec != CIFAR_OFFICIAL_RECORDS) /* a different or damaged file: say so, go on */
-        fprintf(stderr, "mscnn: warning: CIFAR-10 file '%s' holds %lld records; the official "
-                        "batch files hold %d each\n", path, nrec, CIFAR_OFFICIAL_RECORDS);
-    if (d->pixels && (d->c != CIFAR_C || d->h != CIFAR_H || d->w != CIFAR_W)) {
-        fclose(fp);
-        return err_set(e, "cannot append CIFAR-10 file '%s' to a %dx%dx%d image set",
-                       path, d->c, d->h, d->w);
-    }
+    static const record_format_t fmt = {"CIFAR-10", CIFAR_REC, "label byte + 3072 pixels",
+                                        "binary batch"};
+    if (d->pixels && (d->c != CIFAR_C || d->h != CIFAR_H || d->w != CIFAR_W))
+        return err_set(e, "cannot append CIFAR-10 file '%s' to a %dx%dx%d image set", path,
+                       d->c, d->h, d->w);
+    uint8_t *buf;
+    long long nrec;
+    if (dataset_read_records(path, &fmt, &buf, &nrec, e))
+        return -1;
     if (nrec > (long long)(INT_MAX - d->n)) {
-        fclose(fp);
+        free(buf);
         return err_set(e, "CIFAR-10 file '%s': too many records (%lld)", path, nrec);
     }
-
-    uint8_t *buf = xmalloc((size_t)size);
-    size_t got = fread(buf, 1, (size_t)size, fp);
-    if (got != (size_t)size) {
-        int er = ferror(fp) ? errno : 0;
-        free(buf);
-        fclose(fp);
-        if (er)
-            return err_set(e, "error reading CIFAR-10 file '%s': %s", path, strerror(er));
-        return err_set(e, "CIFAR-10 file '%s': short read (%zu of %lld bytes)", path, got,
-                       size);
-    }
-    fclose(fp);
-
     for (long long r = 0; r < nrec; r++) {
         uint8_t lab = buf[r * CIFAR_REC];
         if (lab >= CIFAR_K) {
@@ -141,23 +103,23 @@ int cifar10_load(const char *dir, dataset_t *train, dataset_t *test, err_t *e)
                     fetch_hint);
             goto fail;
         }
-        if (cifar10_read_file(path, i < 5 ? train : test, e))
+        dataset_t *d = i < 5 ? train : test;
+        int before = d->n;
+        if (cifar10_read_file(path, d, e))
             goto fail;
+        if (d->n - before != CIFAR_OFFICIAL_RECORDS) /* a different or damaged file: say so */
+            fprintf(stderr, "mscnn: warning: CIFAR-10 file '%s' holds %d records; the "
+                            "official batch files hold %d each\n",
+                    path, d->n - before, CIFAR_OFFICIAL_RECORDS);
     }
 
     if (join_path(path, sizeof path, dir, "batches.meta.txt")) {
         err_set(e, "CIFAR-10 directory name too long: '%s'", dir);
         goto fail;
     }
-    char **names = NULL;
-    int r = dataset_read_names(path, CIFAR_K, "CIFAR-10 class names", &names, e);
-    if (r < 0)
+    if (dataset_name_classes(path, CIFAR_K, "CIFAR-10 class names", default_names, train, test,
+                             e))
         goto fail;
-    if (r == 1)
-        names = dataset_copy_names(default_names, CIFAR_K);
-    train->k = test->k = CIFAR_K;
-    train->class_names = names;
-    test->class_names = dataset_copy_names((const char *const *)names, CIFAR_K);
     return 0;
 
 fail:
@@ -166,20 +128,14 @@ fail:
     return -1;
 }
 
-static int is_regular(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 int cifar10_present(const char *dir)
 {
     char path[4096];
     if (!dir || !*dir)
         return 0;
-    if (join_path(path, sizeof path, dir, "test_batch.bin") || !is_regular(path))
+    if (join_path(path, sizeof path, dir, "test_batch.bin") || !dataset_is_file(path))
         return 0;
-    if (join_path(path, sizeof path, dir, "data_batch_1.bin") || !is_regular(path))
+    if (join_path(path, sizeof path, dir, "data_batch_1.bin") || !dataset_is_file(path))
         return 0;
     return 1;
 }

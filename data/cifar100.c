@@ -69,55 +69,22 @@ static const char *const fetch_hint =
  * checked. */
 static int read_file(const char *path, int coarse, dataset_t *d, err_t *e)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return err_set(e, "cannot open CIFAR-100 file '%s': %s", path, strerror(errno));
-
-    struct stat st;
-    if (fstat(fileno(fp), &st)) {
-        int er = errno;
-        fclose(fp);
-        return err_set(e, "cannot stat CIFAR-100 file '%s': %s", path, strerror(er));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        fclose(fp);
-        return err_set(e, "CIFAR-100 file '%s' is not a regular file", path);
-    }
-    long long size = (long long)st.st_size;
-    if (size == 0 || size % C100_REC != 0) {
-        fclose(fp);
-        return err_set(e,
-                       "CIFAR-100 file '%s' has size %lld bytes: expected a multiple of "
-                       "3074-byte records (coarse label byte + fine label byte + 3072 "
-                       "pixels)%s",
-                       path, size,
-                       size == 0 ? " (the file is empty)"
-                                 : " (the file is truncated or not a CIFAR-100 binary file)");
-    }
-    long long nrec = size / C100_REC;
+    static const record_format_t fmt = {
+        "CIFAR-100", C100_REC, "coarse label byte + fine label byte + 3072 pixels",
+        "binary file"};
+    uint8_t *buf;
+    long long nrec;
+    if (dataset_read_records(path, &fmt, &buf, &nrec, e))
+        return -1;
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     long long official = !strcmp(base, "train.bin") ? 50000 : 10000; /* else test.bin */
     if (nrec != official) /* a different or damaged file: say so, go on */
         fprintf(stderr, "mscnn: warning: CIFAR-100 file '%s' holds %lld records; the official "
                         "%s holds %lld\n", path, nrec, base, official);
     if (nrec > (long long)INT_MAX) {
-        fclose(fp);
+        free(buf);
         return err_set(e, "CIFAR-100 file '%s': too many records (%lld)", path, nrec);
     }
-
-    uint8_t *buf = xmalloc((size_t)size);
-    size_t got = fread(buf, 1, (size_t)size, fp);
-    if (got != (size_t)size) {
-        int er = ferror(fp) ? errno : 0;
-        free(buf);
-        fclose(fp);
-        if (er)
-            return err_set(e, "error reading CIFAR-100 file '%s': %s", path, strerror(er));
-        return err_set(e, "CIFAR-100 file '%s': short read (%zu of %lld bytes)", path, got,
-                       size);
-    }
-    fclose(fp);
-
     for (long long r = 0; r < nrec; r++) {
         uint8_t cl = buf[r * C100_REC], fl = buf[r * C100_REC + 1];
         if (cl >= C100_COARSE) {
@@ -184,15 +151,9 @@ int cifar100_load(const char *dir, int coarse, dataset_t *train, dataset_t *test
         err_set(e, "CIFAR-100 directory name too long: '%s'", dir);
         goto fail;
     }
-    char **names = NULL;
-    int r = dataset_read_names(path, k, "CIFAR-100 label names", &names, e);
-    if (r < 0)
+    if (dataset_name_classes(path, k, "CIFAR-100 label names", coarse ? coarse_names : fine_names,
+                             train, test, e))
         goto fail;
-    if (r == 1)
-        names = dataset_copy_names(coarse ? coarse_names : fine_names, k);
-    train->k = test->k = k;
-    train->class_names = names;
-    test->class_names = dataset_copy_names((const char *const *)names, k);
     return 0;
 
 fail:
@@ -201,20 +162,14 @@ fail:
     return -1;
 }
 
-static int is_regular(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 int cifar100_present(const char *dir)
 {
     char path[4096];
     if (!dir || !*dir)
         return 0;
-    if (join_path(path, sizeof path, dir, "train.bin") || !is_regular(path))
+    if (join_path(path, sizeof path, dir, "train.bin") || !dataset_is_file(path))
         return 0;
-    if (join_path(path, sizeof path, dir, "test.bin") || !is_regular(path))
+    if (join_path(path, sizeof path, dir, "test.bin") || !dataset_is_file(path))
         return 0;
     return 1;
 }

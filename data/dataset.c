@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void dataset_free(dataset_t *d)
 {
@@ -21,6 +22,120 @@ void dataset_free(dataset_t *d)
     free(d->pixels);
     free(d->labels);
     memset(d, 0, sizeof *d);
+}
+
+int dataset_name_classes(const char *path, int k, const char *what,
+                         const char *const *defaults, dataset_t *train, dataset_t *test,
+                         err_t *e)
+{
+    char **names = NULL;
+    int r = dataset_read_names(path, k, what, &names, e);
+    if (r < 0)
+        return -1;
+    if (r == 1)
+        names = dataset_copy_names(defaults, k);
+    train->k = test->k = k;
+    train->class_names = names;
+    test->class_names = dataset_copy_names((const char *const *)names, k);
+    return 0;
+}
+
+int dataset_read_records(const char *path, const record_format_t *f, uint8_t **buf,
+                         long long *nrec, err_t *e)
+{
+    *buf = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return err_set(e, "cannot open %s file '%s': %s", f->what, path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(fp), &st)) {
+        int er = errno;
+        fclose(fp);
+        return err_set(e, "cannot stat %s file '%s': %s", f->what, path, strerror(er));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return err_set(e, "%s file '%s' is not a regular file", f->what, path);
+    }
+    long long size = (long long)st.st_size;
+    if (size == 0 || size % (long long)f->bytes != 0) {
+        fclose(fp);
+        char why[128];
+        snprintf(why, sizeof why, "the file is truncated or not a %s %s", f->what, f->kind);
+        return err_set(e, "%s file '%s' has size %lld bytes: expected a multiple of "
+                          "%zu-byte records (%s) (%s)",
+                       f->what, path, size, f->bytes, f->layout,
+                       size == 0 ? "the file is empty" : why);
+    }
+    *buf = xmalloc((size_t)size);
+    size_t got = fread(*buf, 1, (size_t)size, fp);
+    int er = ferror(fp) ? errno : 0;
+    fclose(fp);
+    if (got == (size_t)size) {
+        *nrec = size / (long long)f->bytes;
+        return 0;
+    }
+    free(*buf);
+    *buf = NULL;
+    if (er)
+        return err_set(e, "error reading %s file '%s': %s", f->what, path, strerror(er));
+    return err_set(e, "%s file '%s': short read (%zu of %lld bytes)", f->what, path, got, size);
+}
+
+int dataset_classes_error(err_t *e, const char *flag, const char *what, const char *tok,
+                          const char *const *names, int k)
+{
+    char list[2048];
+    size_t len = 0;
+    for (int c = 0; c < k && len < sizeof list - 80; c++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%d=%.64s", c ? ", " : "", c,
+                                names[c]);
+    return err_set(e, "%s: %s '%s'; valid categories (name or index): %s", flag, what, tok,
+                   list);
+}
+
+/* The category tok names (a name, else an index), or -1. */
+static int find_class(const char *tok, const char *const *names, int k)
+{
+    for (int c = 0; c < k; c++)
+        if (!strcmp(tok, names[c]))
+            return c;
+    long v;
+    if (parse_int(tok, 0, k - 1, &v) == 0)
+        return (int)v;
+    return -1;
+}
+
+int dataset_parse_classes(const char *flag, const char *spec, const char *const *names, int k,
+                          int *chosen, err_t *e)
+{
+    memset(chosen, 0, sizeof(int) * (size_t)k);
+    char buf[1024], tok[128];
+    snprintf(buf, sizeof buf, "%s", spec);
+    int n = 0;
+    for (const char *p = buf;;) {
+        size_t len = strcspn(p, ",");
+        snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), p);
+        if (!*tok)
+            return dataset_classes_error(e, flag, "empty entry in", spec, names, k);
+        int c = find_class(tok, names, k);
+        if (c < 0)
+            return dataset_classes_error(e, flag, "unknown category", tok, names, k);
+        if (chosen[c])
+            return dataset_classes_error(e, flag, "category given twice:", tok, names, k);
+        chosen[c] = 1;
+        n++;
+        p += len;
+        if (!*p++)
+            break;
+    }
+    return n;
+}
+
+int dataset_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 int dataset_read_names(const char *path, int k, const char *what, char ***names_out,

@@ -35,6 +35,37 @@ void dataset_take(const dataset_t *src, const int *idx, int m, dataset_t *dst);
 int dataset_read_names(const char *path, int k, const char *what, char ***names, err_t *e);
 /* A copy of k names (owned strings in an owned array). */
 char **dataset_copy_names(const char *const *names, int k);
+/* train and test get k classes named by the names file at path
+ * (dataset_read_names()), or by defaults when there is none. 0, or -1
+ * with e set. */
+int dataset_name_classes(const char *path, int k, const char *what,
+                         const char *const *defaults, dataset_t *train, dataset_t *test,
+                         err_t *e);
+/* A category list of a flag ("ship,9": names or indices, comma-separated)
+ * into chosen[0..k) (1 = listed); returns how many, or -1 with e "FLAG:
+ * unknown category 'x'; valid categories (name or index): 0=airplane, ..."
+ * for an empty entry, an unknown or repeated category or an empty list. */
+int dataset_parse_classes(const char *flag, const char *spec, const char *const *names, int k,
+                          int *chosen, err_t *e);
+/* e: "FLAG: WHAT 'TOK'; valid categories (name or index): 0=..., ...". */
+int dataset_classes_error(err_t *e, const char *flag, const char *what, const char *tok,
+                          const char *const *names, int k);
+
+/* 1 when path is a regular file (links followed). */
+int dataset_is_file(const char *path);
+
+/* What a file of fixed-size records holds, for dataset_read_records()'s
+ * messages: "CIFAR-10", 3073, "label byte + 3072 pixels", "binary batch". */
+typedef struct {
+    const char *what;
+    size_t bytes;
+    const char *layout, *kind;
+} record_format_t;
+/* The whole of a file of fixed-size records: 0 with *buf (malloc'd, the
+ * caller's) and *nrec, or -1 with e naming the file: not a regular file,
+ * empty, not a whole number of records, or unreadable. */
+int dataset_read_records(const char *path, const record_format_t *f, uint8_t **buf,
+                         long long *nrec, err_t *e);
 
 /* CIFAR-10 binary format: dir holds data_batch_1..5.bin and test_batch.bin
  * (3073-byte records: label byte then 3072 pixel bytes) and, optionally,

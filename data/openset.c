@@ -15,56 +15,19 @@
 
 /* ---- --holdout_classes ---------------------------------------------------- */
 
-static int find_class(const char *tok, char *const *names, int k)
-{
-    for (int c = 0; c < k; c++)
-        if (!strcmp(tok, names[c]))
-            return c;
-    long v;
-    if (parse_int(tok, 0, k - 1, &v) == 0)
-        return (int)v;
-    return -1;
-}
-
-static int holdout_error(err_t *e, const char *what, const char *tok, char *const *names, int k)
-{
-    char list[2048];
-    size_t len = 0;
-    for (int c = 0; c < k && len < sizeof list - 80; c++)
-        len += (size_t)snprintf(list + len, sizeof list - len, "%s%d=%s", c ? ", " : "", c,
-                                names[c]);
-    return err_set(e, "--holdout_classes: %s '%s'; valid categories (name or index): %s", what,
-                   tok, list);
-}
-
 int holdout_parse(const char *spec, char *const *names, int k, int *held, err_t *e)
 {
-    memset(held, 0, sizeof(int) * (size_t)k);
-    char buf[1024], tok[128];
-    snprintf(buf, sizeof buf, "%s", spec);
-    int nheld = 0;
-    for (const char *p = buf;;) {
-        size_t len = strcspn(p, ",");
-        snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), p);
-        if (!*tok)
-            return holdout_error(e, "empty entry in", spec, names, k);
-        int c = find_class(tok, names, k);
-        if (c < 0)
-            return holdout_error(e, "unknown category", tok, names, k);
-        if (held[c])
-            return holdout_error(e, "category given twice:", tok, names, k);
-        held[c] = 1;
-        nheld++;
-        p += len;
-        if (!*p++)
-            break;
-    }
+    const char *const *cnames = (const char *const *)names;
+    int nheld = dataset_parse_classes("--holdout_classes", spec, cnames, k, held, e);
+    if (nheld < 0)
+        return -1;
     if (k - nheld < 2)
-        return holdout_error(e, k == nheld ? "holds out every category (at least 2 must stay "
-                                             "to train on):"
-                                           : "leaves one category (at least 2 must stay to "
-                                             "train on):",
-                             spec, names, k);
+        return dataset_classes_error(e, "--holdout_classes",
+                                     k == nheld ? "holds out every category (at least 2 must "
+                                                  "stay to train on):"
+                                                : "leaves one category (at least 2 must stay "
+                                                  "to train on):",
+                                     spec, cnames, k);
     return 0;
 }
 

@@ -24,29 +24,6 @@ void scored_free(scored_t *s)
     memset(s, 0, sizeof *s);
 }
 
-static int find_name(const char *tok, char names[][MODEL_NAME_LEN], int k)
-{
-    for (int c = 0; c < k; c++)
-        if (!strcmp(tok, names[c]))
-            return c;
-    long v;
-    if (parse_int(tok, 0, k - 1, &v) == 0)
-        return (int)v;
-    return -1;
-}
-
-static int category_error(err_t *e, const char *what, const char *tok,
-                          char names[][MODEL_NAME_LEN], int k)
-{
-    char list[2048];
-    size_t len = 0;
-    for (int c = 0; c < k && len < sizeof list - MODEL_NAME_LEN - 8; c++)
-        len += (size_t)snprintf(list + len, sizeof list - len, "%s%d=%s", c ? ", " : "", c,
-                                names[c]);
-    return err_set(e, "--stage2_categories: %s '%s'; valid categories (name or index): %s",
-                   what, tok, list);
-}
-
 int parse_categories(const char *spec, char names[][MODEL_NAME_LEN], int k, int *trainable,
                      err_t *e)
 {
@@ -54,26 +31,11 @@ int parse_categories(const char *spec, char names[][MODEL_NAME_LEN], int k, int 
         trainable[c] = !*spec;
     if (!*spec)
         return 0;
-    char buf[1024], tok[128];
-    snprintf(buf, sizeof buf, "%s", spec);
-    int any = 0;
-    for (const char *p = buf;;) {
-        size_t len = strcspn(p, ",");
-        snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), p);
-        if (!*tok)
-            return category_error(e, "empty entry in", spec, names, k);
-        int c = find_name(tok, names, k);
-        if (c < 0)
-            return category_error(e, "unknown category", tok, names, k);
-        if (trainable[c])
-            return category_error(e, "category given twice:", tok, names, k);
-        trainable[c] = 1;
-        any = 1;
-        p += len;
-        if (!*p++)
-            break;
-    }
-    return any ? 0 : category_error(e, "no category in", spec, names, k);
+    const char *list[DATASET_MAX_CLASSES];
+    for (int c = 0; c < k; c++)
+        list[c] = names[c];
+    return dataset_parse_classes("--stage2_categories", spec, list, k, trainable, e) < 0 ? -1
+                                                                                        : 0;
 }
 
 /* ---- the model of the session ------------------------------------------- */
