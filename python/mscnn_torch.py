@@ -22,7 +22,7 @@ Use from Python::
     model.meta.class_names[out["answer"][0]] # or "OTHER" when == K
 
 From the shell (JSON lines in ``mscnn predict --format jsonl``'s schema,
-plus every class's probability under "probs")::
+plus every class's probability under "probs", an object class -> p)::
 
     python3 python/mscnn_torch.py predict -m DIR [--tta N] [--threshold T] FILE...
 
@@ -126,7 +126,8 @@ class Meta:
             raise ValueError("inconsistent metadata: %d classes, %d thresholds, %d calibrations"
                              % (k, len(thresholds), len(calibration)))
         self.arch, self.k, self.class_names = arch, k, list(class_names)
-        self.mean, self.std = [float(v) for v in mean], [float(v) for v in std]
+        f32 = lambda v: struct.unpack("<f", struct.pack("<f", float(v)))[0]  # mscnn's floats
+        self.mean, self.std = [f32(v) for v in mean], [f32(v) for v in std]
         self.thresholds = [float(v) for v in thresholds]
         self.calibration = [(float(a), float(b)) for a, b in calibration]
         self.tuned_by, self.dataset = tuned_by, dataset
@@ -415,7 +416,8 @@ def _rows(model, names, out):
         yield {"file": name, "answer": classes[a] if a < model.meta.k else "OTHER",
                "stage1": classes[int(out["stage1"][i])], "msp": float(out["msp"][i]),
                "judge_score": float(out["score"][i]), "tau": float(out["tau"][i]),
-               "top": [{"class": classes[c], "p": pr[c]} for c in top], "probs": pr}
+               "top": [{"class": classes[c], "p": pr[c]} for c in top],
+               "probs": {classes[c]: pr[c] for c in range(len(pr))}}
 
 
 def main(argv=None):
