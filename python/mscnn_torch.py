@@ -375,10 +375,13 @@ def load_model(directory, tta=None):
 
 def read_images(paths):
     """(names, uint8 (N, 3, 32, 32)) from CIFAR-10 .bin files (one
-    "FILE#i" per 3073-byte record) and 32x32 PNG/JPEG files (PIL; alpha
-    composited onto black, round(v * alpha / 255), as mscnn does). mscnn
-    resizes pictures of other sizes with its own area filter; that is not
-    reproduced here, so they are refused."""
+    "FILE#i" per 3073-byte record: exactly mscnn's pixels) and 32x32
+    PNG/JPEG files through PIL (alpha composited onto black, round(v *
+    alpha / 255), as mscnn does; 8-bit PNGs give mscnn's pixels, while
+    16-bit PNGs and JPEGs go through other decoders than mscnn's libpng and
+    libjpeg conversions and may differ by a level; tests/torch_interop.sh
+    checks .bin input only). mscnn resizes pictures of other sizes with its
+    own area filter; that is not reproduced here, so they are refused."""
     names, planes = [], []
     for path in paths:
         if path.lower().endswith(".bin"):

@@ -9,6 +9,7 @@
 # a python3 that imports torch (MSCNN_PYTHON names one).
 . "${MSCNN_SRCDIR:-.}/tests/lib.sh"
 MOD="$MSCNN_SRCDIR/python/mscnn_torch.py"
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 
 PY=
 for p in ${MSCNN_PYTHON:-} python3 /usr/bin/python3; do
