@@ -30,7 +30,9 @@ synth_train = 600
 synth_test = 100
 INI
 sed 's/^synth_train = .*/synth_train = 256/' "$T/s.ini" >"$T/air.ini"
-base="--batch -c $T/s.ini --threads 2 --seed 5"
+# mscnn on the CPU backend, the same numbers on every machine (a GPU's
+# convolutions may round differently)
+base="--batch -c $T/s.ini --threads 2 --seed 5 --device cpu"
 # shellcheck disable=SC2086
 run_mscnn "$T/o" "$T/e" $base --arch basic --epochs 2 --batch_size 32 \
     --tune_threshold accuracy --per_category --output_dir "$T/ob" --save_model "$T/basic"
@@ -76,7 +78,7 @@ print("max abs difference %.3g over %d images" % (worst, len(c)))
 PY
 
 for m in basic air; do
-    run_mscnn "$T/$m.c.jsonl" "$T/pe" predict -m "$T/$m" --threads 2 --format jsonl "$T/imgs.bin"
+    run_mscnn "$T/$m.c.jsonl" "$T/pe" predict -m "$T/$m" --threads 2 --device cpu --format jsonl "$T/imgs.bin"
     expect "mscnn predict on $m exits 0 (got $rc): $(tail -n 1 "$T/pe")" [ "$rc" -eq 0 ]
     "$PY" "$MOD" predict -m "$T/$m" "$T/imgs.bin" >"$T/$m.t.jsonl" 2>"$T/te"
     prc=$?
@@ -90,7 +92,7 @@ s = sorted(json.loads(l)["judge_score"] for l in open(sys.argv[1]))
 gaps = [(abs(i - len(s) / 2), (s[i - 1] + s[i]) / 2) for i in range(1, len(s)) if s[i] - s[i - 1] > 2e-4]
 print("%.6f" % min(gaps)[1] if gaps else "")' "$T/$m.c.jsonl")
     expect "$m: the judge scores differ, so one threshold can split them" [ -n "$tau" ]
-    run_mscnn "$T/$m.c2.jsonl" "$T/pe" predict -m "$T/$m" --threads 2 --format jsonl \
+    run_mscnn "$T/$m.c2.jsonl" "$T/pe" predict -m "$T/$m" --threads 2 --device cpu --format jsonl \
         --threshold "$tau" "$T/imgs.bin"
     "$PY" "$MOD" predict -m "$T/$m" --threshold "$tau" "$T/imgs.bin" >"$T/$m.t2.jsonl" 2>"$T/te"
     prc=$?
