@@ -394,7 +394,11 @@ def read_images(paths):
                 planes.append(torch.frombuffer(rec, dtype=torch.uint8).view(3, 32, 32))
                 names.append("%s#%d" % (path, i))
             continue
-        from PIL import Image  # only for pictures
+        try:
+            from PIL import Image  # only for pictures
+        except ImportError:
+            raise ValueError("%s: reading PNG/JPEG needs PIL (python3-pil); CIFAR .bin "
+                             "files need nothing" % path) from None
         im = Image.open(path)
         if im.size != (32, 32):
             raise ValueError("%s: %dx%d; only 32x32 pictures are read here (mscnn predict "
