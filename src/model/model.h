@@ -24,6 +24,10 @@
  * the vector says how confident and how torn Stage 1 is, whatever the
  * classes; the logarithms keep the small probabilities visible. */
 #define JUDGE_SIDE(k) (2 * (k))
+/* The name of that recipe, in model.safetensors' metadata, so a reader
+ * elsewhere (python/mscnn_torch.py) refuses weights whose judges want
+ * another: "sorted softmax p, then log(p + 1e-4) / 9.2103". */
+#define JUDGE_FEATURES "sorted_softmax_log1e-4"
 
 typedef struct {
     backend_t *be;

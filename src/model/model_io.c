@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <ini.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,16 +137,101 @@ int model_check_finite(const model_t *model, err_t *e)
 
 /* ---- writing ------------------------------------------------------------ */
 
+/* ---- model.safetensors' metadata ------------------------------------------ */
+
+/* Everything besides the tensors that reproduces the model's predictions,
+ * as safetensors' __metadata__ wants it: string values, the lists as JSON
+ * text (python/mscnn_torch.py reads them).
+ *   format mscnn, format_version, arch, judge_arch, classes (K),
+ *   class_names  ["airplane", ...]           K names
+ *   mean, std    [r, g, b]                    input (v / 255 - mean) / std
+ *   thresholds   [tau_0, ...]                 accept when the judge score >= tau_c
+ *   calibration  [[a_0, b_0], ...]            judge c's score: sigmoid(net(x) + a_c
+ *                                             logit(msp) + b_c)
+ *   judge_features  how the judge's side input is made from Stage 1's softmax
+ *   tuned_by, dataset
+ * Numbers are written so they read back exactly (shortest round trip). */
+typedef struct {
+    char version[16], k[16];
+    char *names, *mean, *std, *tau, *calib;
+} weight_meta_t;
+
+/* "[v0,v1,...]" of n values (malloc'd), each read back exactly */
+static char *floats_text(const double *v, int n)
+{
+    char *s = xmalloc(2 + (size_t)n * 33), *at = s, buf[32];
+    *at++ = '[';
+    for (int i = 0; i < n; i++)
+        at += sprintf(at, "%s%s", i ? "," : "", fmt_double(buf, v[i]));
+    strcpy(at, "]");
+    return s;
+}
+
+/* 0, or -1 with e set (a class name that is not valid UTF-8) */
+static int weight_meta_fill(weight_meta_t *w, const model_meta_t *m, err_t *e)
+{
+    memset(w, 0, sizeof *w);
+    snprintf(w->version, sizeof w->version, "%d", MODEL_FORMAT_VERSION);
+    snprintf(w->k, sizeof w->k, "%d", m->k);
+    json_t *names = json_array();
+    for (int c = 0; c < m->k; c++) {
+        json_t *name = json_string(m->class_names[c]);
+        if (!name) {
+            json_decref(names);
+            return err_set(e, "class %d's name is not valid UTF-8", c);
+        }
+        json_array_append_new(names, name);
+    }
+    w->names = json_dumps(names, JSON_COMPACT);
+    json_decref(names);
+    if (!w->names)
+        return err_set(e, "cannot write the class names as JSON (out of memory)");
+    /* "[[a0,b0],[a1,b1],...]" */
+    w->calib = xmalloc(3 + (size_t)m->k * 70);
+    char *at = w->calib;
+    *at++ = '[';
+    for (int c = 0; c < m->k; c++) {
+        char *pair = floats_text(m->calib[c], 2);
+        at += sprintf(at, "%s%s", c ? "," : "", pair);
+        free(pair);
+    }
+    strcpy(at, "]");
+    double mean[3], std[3];
+    for (int i = 0; i < 3; i++)
+        mean[i] = m->mean[i], std[i] = m->std[i];
+    w->mean = floats_text(mean, 3);
+    w->std = floats_text(std, 3);
+    w->tau = floats_text(m->tau, m->k);
+    return 0;
+}
+
+static void weight_meta_free(weight_meta_t *w)
+{
+    free(w->names);
+    free(w->mean);
+    free(w->std);
+    free(w->tau);
+    free(w->calib);
+}
+
 static int write_weights(const char *path, const entries_t *t, const float *host,
                          const model_meta_t *m, err_t *e)
 {
+    weight_meta_t w;
+    if (weight_meta_fill(&w, m, e))
+        return err_set(e, "%s: %s", path, e->msg);
     st_tensor_t *st = xcalloc(t->n, sizeof *st);
     for (int i = 0; i < t->n; i++)
         fill_tensor(&st[i], (char *)t->e[i].name, t->e[i].p, host + t->e[i].offset);
-    const char *keys[] = {"format", "arch", "judge_arch"};
-    const char *vals[] = {"mscnn", m->arch, JUDGE_ARCH};
-    int rc = st_write(path, st, t->n, keys, vals, 3, e);
+    const char *keys[] = {"format", "format_version", "arch", "judge_arch", "classes",
+                          "class_names", "mean", "std", "thresholds", "calibration",
+                          "judge_features", "tuned_by", "dataset"};
+    const char *vals[] = {"mscnn", w.version, m->arch, JUDGE_ARCH, w.k, w.names, w.mean,
+                          w.std, w.tau, w.calib, JUDGE_FEATURES,
+                          m->tuned_by[0] ? m->tuned_by : "threshold", m->dataset};
+    int rc = st_write(path, st, t->n, keys, vals, (int)(sizeof keys / sizeof keys[0]), e);
     free(st);
+    weight_meta_free(&w);
     return rc;
 }
 
