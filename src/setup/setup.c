@@ -69,6 +69,8 @@ void setup_finish_config(const options_t *o, finish_config_t *c)
     COPY(c->tune_threshold, o->tune_threshold);
     c->per_category = o->per_category;
     COPY(c->predictions, o->predictions);
+    COPY(c->report_json, o->report_json);
+    c->quiet = o->quiet;
 }
 
 /* path made absolute and normalised: ".", ".." and repeated or trailing
