@@ -88,11 +88,7 @@ int run_batch(const options_t *o, volatile sig_atomic_t *stop)
     rc = train(&s, o, stop, &e);
     finish_config_t fin;
     setup_finish_config(o, &fin);
-    /* the settings as the run resolved them: the recipe of the model's
-     * architecture applied, as setup_session_config() did */
-    options_t resolved = *o;
-    options_apply_recipe(&resolved, s.meta.arch);
-    fin.settings = o->report_json[0] ? options_to_json(&resolved) : NULL;
+    fin.settings = o->report_json[0] ? setup_settings_json(o, s.meta.arch) : NULL;
     if (rc == 0)
         rc = finish_run(&s, &fin, &e) ? 1 : 0;
     json_decref(fin.settings);

@@ -123,6 +123,19 @@ int write_score_plots(session_t *s, const scored_t *sc, const char *what, err_t 
     return risk_plot(s, sc, what, e);
 }
 
+int write_report_json(const session_t *s, const finish_config_t *f, const scored_t *test,
+                      const scored_t *unseen, const tune_info_t *tune, err_t *e)
+{
+    if (!f->report_json[0])
+        return 0;
+    json_t *doc = report_json(s, test, unseen, tune);
+    if (f->settings)
+        json_object_set(doc, "settings", f->settings);
+    int rc = report_json_write(f->report_json, doc, e);
+    json_decref(doc);
+    return rc;
+}
+
 int finish_run(session_t *s, const finish_config_t *f, err_t *e)
 {
     tune_info_t tune = {0};
@@ -142,13 +155,8 @@ int finish_run(session_t *s, const finish_config_t *f, err_t *e)
     int rc = 0;
     if (f->predictions[0] && write_predictions(f->predictions, s, &test, u, e))
         rc = -1;
-    if (!rc && f->report_json[0]) {
-        json_t *doc = report_json(s, &test, u, &tune);
-        if (f->settings)
-            json_object_set(doc, "settings", f->settings);
-        rc = report_json_write(f->report_json, doc, e);
-        json_decref(doc);
-    }
+    if (!rc && write_report_json(s, f, &test, u, &tune, e))
+        rc = -1;
     if (!rc && mkdir_p(o->output_dir, e))
         rc = -1;
     if (!rc && write_score_plots(s, &test, "test", e))

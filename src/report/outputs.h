@@ -37,6 +37,12 @@ typedef struct {
  * -1 with e naming the flag. */
 int finish_config_check(const finish_config_t *f, err_t *e);
 
+/* --report_json: the report of test (and unseen, or NULL) as JSON, with
+ * f->settings, into f->report_json (report_json.h); nothing when that is
+ * "". 0, or -1 with e naming the flag. */
+int write_report_json(const session_t *s, const finish_config_t *f, const scored_t *test,
+                      const scored_t *unseen, const tune_info_t *tune, err_t *e);
+
 /* After the training epochs of a batch run: tune (when f says), save,
  * score the test set, print the report on stdout, write the predictions
  * and the plots. 0, or -1 with e set. */

@@ -157,6 +157,13 @@ int setup_session_config(const options_t *o, session_config_t *c, err_t *e)
     return 0;
 }
 
+struct json_t *setup_settings_json(const options_t *o, const char *arch)
+{
+    options_t r = *o;
+    options_apply_recipe(&r, arch);
+    return options_to_json(&r);
+}
+
 int setup_session_open(session_t *s, const options_t *o, err_t *e)
 {
     session_config_t c;
