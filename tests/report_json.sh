@@ -1,7 +1,8 @@
 #!/bin/sh
 # The batch run's output for scripts: --report_json (every figure of the
-# printed report, the resolved settings and the model's and data's
-# identity, checked against the text by report_json_check.py), its path
+# printed report, unseen kinds included, the resolved settings and the
+# model's and data's identity, checked against the text by
+# report_json_check.py), its path
 # refused up front, --quiet (only the report on stdout, nothing on stderr
 # in a run without warnings, the same report as without it), and the
 # progress lines of a run whose stderr is not a terminal (--progress_every).
@@ -13,6 +14,7 @@ cat >"$T/tiny.ini" <<'INI'
 dataset = synth
 synth_train = 400
 synth_test = 200
+holdout_classes = disc
 [train]
 arch = basic
 INI
@@ -24,8 +26,8 @@ run_mscnn "$T/o" "$T/e" $base --progress_every 0 --report_json "$T/r.json" \
     --output_dir "$T/out" --save_model "$T/m"
 expect "the run exits 0 (got $rc): $(tail -n 2 "$T/e")" [ "$rc" -eq 0 ]
 expect "it wrote the JSON report" [ -s "$T/r.json" ]
-expect "no temporary file is left beside it: $(ls "$T" | grep 'r.json.tmp')" \
-    sh -c "! ls '$T' | grep -q 'r\.json\.tmp'"
+leftover=$(find "$T" -maxdepth 1 -name 'r.json.tmp*')
+expect "no temporary file is left beside it: $leftover" [ -z "$leftover" ]
 expect "the JSON says what the text says: $(python3 "$CHECK" "$T/o" "$T/r.json" 2>&1 | head -n 5)" \
     python3 "$CHECK" "$T/o" "$T/r.json"
 # the checker itself: one figure changed, and it must object
@@ -48,11 +50,13 @@ assert s["train"]["arch"] == "basic" and s["train"]["epochs"] == 2, s["train"]
 assert s["train"]["recipe"] == "keras", "the resolved recipe: " + s["train"]["recipe"]
 assert s["train"]["batch_size"] == 32 and s["run"]["threads"] == 2, s
 assert s["run"]["batch"] is True and s["stage2"]["threshold"] == 0.7, s["run"]
-assert m["arch"] == "basic" and m["epochs"] == 2 and m["classes"] == 10, m
-assert len(m["class_names"]) == 10 and m["save_model"].endswith("/m"), m
-assert data["dataset"] == "synth" and data["test_images"] == 200, data
+assert m["arch"] == "basic" and m["epochs"] == 2 and m["classes"] == 9, m
+assert "disc" not in m["class_names"] and m["save_model"].endswith("/m"), m
+assert data["dataset"] == "synth" and s["data"]["holdout_classes"] == "disc", data
+assert data["test_images"] + data["unseen_images"] == 200, data
 assert data["description"].startswith("synth"), data["description"]
-assert d["test"]["images"] == 200 and d["unseen"] is None
+assert d["test"]["images"] == data["test_images"], d["test"]["images"]
+assert d["unseen"]["held_out_classes"] == "disc" and d["unseen"]["images"] > 0, d["unseen"]
 PY
 expect "the settings and identity are the run's: $(cat "$T/ident")" [ ! -s "$T/ident" ]
 
@@ -65,6 +69,17 @@ for ph in "Stage 1" "judges"; do
 done
 expect "the epoch lines stay: $(grep -c '^Epoch' "$T/e")" [ "$(grep -c '^Epoch [12]/2:' "$T/e")" -eq 2 ]
 expect "no progress bar when stderr is not a terminal" sh -c "! grep -q \"\$(printf '\\r')\" '$T/e'"
+
+# On a terminal the bar carries the same ETA (script(1) gives the run a pty;
+# the bar is drawn after the first step).
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$MSCNN_BIN' --batch -c '$T/tiny.ini' --threads 2 --epochs 1 \
+        --output_dir '$T/outt' --save_model '$T/mt'" /dev/null >"$T/tty" 2>&1 </dev/null
+    expect "on a terminal the bar shows the run's ETA: $(grep -ao 'Epoch 1/1 Stage 1[^]]*][^E]*ETA[ 0-9:]*' "$T/tty" | head -n 1)" \
+        grep -aq '\] .* img/s ETA [0-9]*:[0-9][0-9]' "$T/tty"
+else
+    echo "note: script(1) not found: the bar on a terminal is not checked"
+fi
 
 # --quiet: the same report on stdout, and nothing on stderr.
 # shellcheck disable=SC2086
@@ -87,7 +102,7 @@ bad_path() { # PATH WHY: exits 2 naming --report_json, nothing trained
         --save_model "$T/never-m" ${3:-}
     expect "--report_json $1 ($2) exits 2 (got $rc)" [ "$rc" -eq 2 ]
     expect "the message names --report_json: $(cat "$T/e2")" grep_in "$T/e2" "--report_json"
-    expect "nothing was trained: $(ls "$T" | grep never)" \
+    expect "nothing was trained: $(find "$T" -maxdepth 1 -name 'never*')" \
         sh -c "[ ! -e '$T/never' ] && [ ! -e '$T/never-m' ]"
 }
 bad_path "$T/no-such-dir/r.json" "a missing directory"

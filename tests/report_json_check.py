@@ -176,6 +176,38 @@ def check_confusion(lines, d):
     failures.append("no confusion matrix in the text")
 
 
+def check_unseen(lines, d):
+    u = d["unseen"]
+    has_text = any(ln.startswith("Unseen kinds:") for ln in lines)
+    if (u is None) == has_text:
+        failures.append(f"unseen kinds: in the text {has_text}, in the JSON {u is not None}")
+    if u is None or not has_text:
+        return
+    m = re.match(r"Unseen kinds: (\d+) image", line_after(lines, "Unseen kinds:"))
+    if not m or int(m.group(1)) != u["images"]:
+        failures.append(f"unseen images: {m and m.group(1)} vs {u['images']}")
+    m = re.search(r"([0-9.]+)% of the unseen images, +([0-9.]+)% of the test",
+                  line_after(lines, "  at OTHER at tau"))
+    if m:
+        same("unseen at OTHER", m.group(1), u["other_share_unseen"], ".2f", 100)
+        same("test at OTHER", m.group(2), u["other_share_test"], ".2f", 100)
+    else:
+        failures.append("no 'at OTHER at tau' figures")
+    m = re.search(r"\(MSP >= ([0-9.]+)\): +([0-9.]+)%", "\n".join(lines))
+    if m:
+        same("MSP threshold at the same coverage", m.group(1),
+             u["msp_threshold_same_coverage"], ".4f")
+        same("MSP unseen at OTHER", m.group(2), u["msp_other_share_unseen"], ".2f", 100)
+    elif u["msp_other_share_unseen"] is not None:
+        failures.append("the JSON has an MSP share at the same coverage, the text none")
+    for i, ln in enumerate(lines):
+        if ln.startswith("Telling test images (positive)"):
+            for row, key in zip(lines[i + 2:i + 4], ("judge", "msp")):
+                vals = row.split()[-2:]
+                same(f"unseen {key} AUROC", vals[0], u[key]["auroc"], ".4f")
+                same(f"unseen {key} FPR@95", vals[1], u[key]["fpr_at_95tpr"], ".4f")
+
+
 def main():
     lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
     d = json.load(open(sys.argv[2], encoding="utf-8"))
@@ -186,6 +218,7 @@ def main():
     check_categories(lines, d)
     check_classification(lines, d)
     check_confusion(lines, d)
+    check_unseen(lines, d)
     for f in failures:
         print("report_json_check: " + f)
     return 1 if failures else 0
