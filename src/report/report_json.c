@@ -80,9 +80,8 @@ static json_t *categories(const session_t *s, const scored_t *t)
                                 "images", (json_int_t)n);
         json_object_set_new(row, "aurc_test", aurc_pair(t, c, 1));
         json_object_set_new(row, "aurc_val", aurc_pair(&s->val, c, have_val));
-        json_object_set_new(row, "judge_kept", s->nhistory
-                                                   ? json_string(judge_keep_names[s->last.cat[c].kept])
-                                                   : json_null());
+        const char *kept = s->nhistory ? judge_keep_names[s->last.cat[c].kept] : NULL;
+        json_object_set_new(row, "judge_kept", kept ? json_string(kept) : json_null());
         json_array_append_new(a, row);
     }
     free(uc);
@@ -144,6 +143,13 @@ static json_t *thresholds(const session_t *s, const tune_info_t *tune)
     return o;
 }
 
+/* Telling npos test scores from nneg unseen ones. */
+static json_t *detection(int npos, const double *pos, int nneg, const double *neg)
+{
+    return json_pack("{s:o, s:o}", "auroc", num(metrics_auroc_sets(npos, pos, nneg, neg)),
+                     "fpr_at_95tpr", num(metrics_fpr_at_tpr(npos, pos, nneg, neg, 0.95)));
+}
+
 static json_t *unseen_part(const session_t *s, const scored_t *t, const scored_t *u)
 {
     double thr, mo = report_msp_other_at_coverage(s, t, u, &thr);
@@ -156,16 +162,8 @@ static json_t *unseen_part(const session_t *s, const scored_t *t, const scored_t
                                                                : json_null());
     json_object_set_new(o, "msp_threshold_same_coverage", num(thr));
     json_object_set_new(o, "msp_other_share_unseen", num(mo));
-    json_object_set_new(o, "judge", json_pack("{s:o, s:o}", "auroc",
-                                              num(metrics_auroc_sets(t->n, t->score, u->n, u->score)),
-                                              "fpr_at_95tpr",
-                                              num(metrics_fpr_at_tpr(t->n, t->score, u->n,
-                                                                     u->score, 0.95))));
-    json_object_set_new(o, "msp", json_pack("{s:o, s:o}", "auroc",
-                                            num(metrics_auroc_sets(t->n, t->msp, u->n, u->msp)),
-                                            "fpr_at_95tpr",
-                                            num(metrics_fpr_at_tpr(t->n, t->msp, u->n, u->msp,
-                                                                   0.95))));
+    json_object_set_new(o, "judge", detection(t->n, t->score, u->n, u->score));
+    json_object_set_new(o, "msp", detection(t->n, t->msp, u->n, u->msp));
     return o;
 }
 
@@ -177,8 +175,8 @@ static json_t *identity(const session_t *s)
     for (int c = 0; c < s->meta.k; c++)
         json_array_append_new(names, str(s->meta.class_names[c]));
     json_t *model = json_pack("{s:o, s:i, s:o, s:i, s:I, s:o, s:o, s:o, s:o, s:i}", "arch",
-                              str(s->meta.arch), "classes", s->meta.k, "class_names", names, "epochs",
-                              s->meta.epoch, "stage1_parameters",
+                              str(s->meta.arch), "classes", s->meta.k, "class_names", names,
+                              "epochs", s->meta.epoch, "stage1_parameters",
                               (json_int_t)net_trainable_count(m->stage1), "stage1_mflop",
                               num(net_forward_flops(m->stage1) / 1e6), "judge_mflop",
                               num(net_forward_flops(m->judge) / 1e6), "save_model",
