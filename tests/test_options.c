@@ -87,6 +87,7 @@ static void check_equal(const options_t *a, const options_t *b, const char *what
     EQ_I(per_category); EQ_D(judge_holdout); EQ_S(device); EQ_I(judge_batch_size); EQ_I(judge_passes); EQ_D(judge_lr);
     EQ_D(judge_momentum); EQ_D(judge_weight_decay);
     EQ_S(predictions); EQ_I(threshold_given); EQ_S(cifar100_labels);
+    EQ_I(quiet); EQ_S(report_json); EQ_I(progress_every);
 #undef EQ_I
 #undef EQ_D
 #undef EQ_S
@@ -184,6 +185,28 @@ static void bad(const char *want1, const char *want2, ...)
         if (want2)
             HAS(e.msg, want2);
     }
+}
+
+/* The batch run's output settings: --quiet, --report_json, --progress_every
+ * (flags and INI keys). */
+static void test_output_flags(void)
+{
+    options_t o;
+    err_t e;
+    CHECK(parse(&o, &e, NULL) == 0 && !o.quiet && !o.report_json[0] && o.progress_every == 30,
+          "defaults: not quiet, no JSON, a progress line every 30 s");
+    CHECK(parse(&o, &e, "--quiet", "--report_json", "r.json", "--progress-every", "0", NULL) == 0,
+          "%s", e.msg);
+    CHECK(o.quiet == 1 && !strcmp(o.report_json, "r.json") && o.progress_every == 0,
+          "quiet %d, report_json '%s', progress_every %d", o.quiet, o.report_json,
+          o.progress_every);
+    CHECK(parse(&o, &e, "--progress_every", "-1", NULL) == -1, "a negative interval is refused");
+    HAS(e.msg, "--progress_every");
+    options_defaults(&o);
+    CHECK(options_set_ini(&o, "run", "quiet", "yes", "f.ini", 3, &e) == 0 && o.quiet == 1,
+          "[run] quiet: %s", e.msg);
+    CHECK(options_set_ini(&o, "run", "report_json", "x.json", "f.ini", 4, &e) == 0 &&
+              !strcmp(o.report_json, "x.json"), "[run] report_json: %s", e.msg);
 }
 
 static void test_bad_args(void)
@@ -501,6 +524,7 @@ static void test_shipped_ini(void)
     strcpy(o.device, "gpu"); o.judge_batch_size = 3; o.judge_passes = 9; o.judge_lr = 1;
     o.judge_momentum = 0.5; o.judge_weight_decay = 0.5; strcpy(o.predictions, "x");
     strcpy(o.cifar100_labels, "coarse");
+    o.quiet = 1; strcpy(o.report_json, "x"); o.progress_every = 1;
     const char *full = uncomment_recipe_keys(path);
     int rc = options_load_ini(&o, full, &e);
     CHECK(rc == 0, "%s: %s", full, e.msg);
@@ -744,6 +768,7 @@ int main(void)
 
     test_defaults();
     test_flags();
+    test_output_flags();
     test_bad_args();
     test_config();
     test_bad_ini();

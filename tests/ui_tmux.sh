@@ -130,12 +130,15 @@ expect "the model saved on SIGHUP loads (rc $rc): $(tail -n 1 "$T/e")" [ "$rc" -
 # ---- 3: a run that finishes: the batch outputs, then q quits at once ------------------
 UI_SESSION=fin
 ui_start fin 80 24 "cd '$T' && LC_ALL=$utf8 '$MSCNN_BIN' -c '$T/ui.ini' --epochs 1 --output_dir '$T/out5' \
-  --save_model '$T/m5' --predictions '$T/p.csv' 2>'$T/fin.err'"
+  --save_model '$T/m5' --predictions '$T/p.csv' --report_json '$T/r.json' 2>'$T/fin.err'"
 wait_until "the run finishes" on_screen "FINISHED"
 for f in history.csv training_history.png confusion_matrix.png risk_coverage.png; do
     expect "$f written as in --batch" [ -s "$T/out5/$f" ]
 done
 expect "--predictions written: one row per test image and a header" [ "$(wc -l <"$T/p.csv")" -eq 301 ]
+expect "--report_json written, with the settings: $(head -c 200 "$T/r.json")" python3 -c \
+    'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not (d["test"]["images"] == 300 and d["settings"]["run"]["batch"] is False))' \
+    "$T/r.json"
 keys fin l
 wait_until "the log holds the test report" on_screen "Stage 1 test accuracy:"
 keys fin q

@@ -6,6 +6,7 @@
 #include "ui/app.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <math.h>
@@ -350,6 +351,7 @@ int workbench_run(const options_t *o, volatile sig_atomic_t *stop)
     int screen_rc = start_screen(a);
     finish_config_t fin;
     setup_finish_config(o, &fin);
+    fin.settings = o->report_json[0] ? setup_settings_json(o, s.meta.arch) : NULL;
     if (screen_rc == 0 && wb_trainer_start(&a->tr, &s, &fin, &e)) {
         end_screen(a);
         screen_rc = -2;
@@ -357,6 +359,7 @@ int workbench_run(const options_t *o, volatile sig_atomic_t *stop)
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     if (screen_rc == -2) {
         fprintf(stderr, "mscnn: %s\n", e.msg);
+        json_decref(fin.settings);
         session_close(&s);
         app_free(a);
         return 1;
@@ -364,6 +367,7 @@ int workbench_run(const options_t *o, volatile sig_atomic_t *stop)
     if (screen_rc) {
         fprintf(stderr, "mscnn: cannot use the terminal (TERM=%s); run headless with --batch\n",
                 getenv("TERM") ? getenv("TERM") : "unset");
+        json_decref(fin.settings);
         session_close(&s);
         app_free(a);
         return 1;
@@ -385,6 +389,7 @@ int workbench_run(const options_t *o, volatile sig_atomic_t *stop)
     if (last >= 0)
         fprintf(stderr, "mscnn: %s\n", wb_log_get(&a->tr.sh.log, last));
     free(a->tr.report);
+    json_decref(fin.settings);
     session_close(&s);
     app_free(a);
     return status;

@@ -34,27 +34,13 @@ static wb_state_t state_of(const loop_t *l)
     return l->paused ? WB_PAUSED : WB_TRAINING;
 }
 
-/* Seconds left in the run: the last epoch of the same kind (Stage 1
- * frozen or not) times the epochs left, less what the current one has
- * done; in a first epoch, extrapolated from the Stage 1 phase. */
+/* Seconds left in the run, every phase of every epoch left and the test
+ * set's scoring (report/progress.h: the batch run's ETA). */
 static double estimate_eta(const session_t *s)
 {
-    int end = s->start_epoch + s->run_epochs;
-    double per_epoch = NAN;
-    for (int i = s->nhistory - 1; i >= 0; i--)
-        if (s->history[i].stage1_frozen == s->stage1_frozen) {
-            per_epoch = s->history[i].seconds;
-            break;
-        }
-    if (!s->epoch_open) {
-        int left = end - s->meta.epoch;
-        return left <= 0 ? 0.0 : per_epoch * left; /* NaN when unknown */
-    }
-    const epoch_stats_t *l = &s->live;
-    if (isnan(per_epoch) && l->phase == PHASE_STAGE1 && l->step > 0 && l->steps > 0)
-        per_epoch = l->seconds * l->steps / l->step;
-    double left = per_epoch * (end - l->epoch + 1) - l->seconds;
-    return isnan(left) ? NAN : left > 0 ? left : 0.0;
+    eta_input_t in;
+    eta_input_of(s, now_seconds(), &in);
+    return eta_seconds(&in);
 }
 
 static void publish(loop_t *l, wb_state_t state)
@@ -252,6 +238,8 @@ static void finish(loop_t *l)
     }
     if (f->predictions[0] && write_predictions(f->predictions, s, &test, u, &e))
         set_error(l, "--predictions", e.msg);
+    if (write_report_json(s, f, &test, u, &tune, &e))
+        set_error(l, "--report_json", e.msg);
     if (mkdir_p(o->output_dir, &e) || write_score_plots(s, &test, "test", &e))
         set_error(l, "plots", e.msg);
     else

@@ -3,6 +3,7 @@
 
 #include "cli/run.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +33,12 @@ static void print_banner(const session_t *s)
         print_training_status(stderr, s);
 }
 
-/* Trains the run's epochs: 0 done, 1 error, 130 stopped by a signal. */
-static int train(session_t *s, volatile sig_atomic_t *stop, err_t *e)
+/* Trains the run's epochs: 0 done, 1 error, 130 stopped by a signal.
+ * quiet: no progress and no epoch lines. */
+static int train(session_t *s, const options_t *o, volatile sig_atomic_t *stop, err_t *e)
 {
     progress_t prog;
-    progress_init(&prog);
+    progress_init(&prog, o->quiet, o->progress_every);
     for (;;) {
         int rc = session_step(s, e);
         if (rc < 0) {
@@ -45,12 +47,13 @@ static int train(session_t *s, volatile sig_atomic_t *stop, err_t *e)
         }
         if (session_epoch_done(s)) {
             progress_clear(&prog);
-            print_epoch_line(stderr, &s->last);
+            if (!o->quiet)
+                print_epoch_line(stderr, &s->last);
             if (write_history_plot(s, e))
                 fprintf(stderr, "mscnn: warning: %s\n", e->msg);
         } else if (rc > 0 && progress_due(&prog)) {
             session_sync(s);
-            progress_draw(&prog, &s->live);
+            progress_draw(&prog, s);
         }
         if (rc == 0)
             return 0;
@@ -84,12 +87,15 @@ int run_batch(const options_t *o, volatile sig_atomic_t *stop)
         session_close(&s);
         return rc == -2 ? 2 : 1;
     }
-    print_banner(&s);
-    rc = train(&s, stop, &e);
+    if (!o->quiet)
+        print_banner(&s);
+    rc = train(&s, o, stop, &e);
     finish_config_t fin;
     setup_finish_config(o, &fin);
+    fin.settings = o->report_json[0] ? setup_settings_json(o, s.meta.arch) : NULL;
     if (rc == 0)
         rc = finish_run(&s, &fin, &e) ? 1 : 0;
+    json_decref(fin.settings);
     if (rc == 1)
         fprintf(stderr, "mscnn: %s\n", e.msg);
     session_close(&s);

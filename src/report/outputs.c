@@ -11,6 +11,7 @@
 
 #include "eval/metrics.h"
 #include "report/plot.h"
+#include "report/report_json.h"
 
 static void path_in(char *out, size_t len, const char *dir, const char *file)
 {
@@ -122,6 +123,19 @@ int write_score_plots(session_t *s, const scored_t *sc, const char *what, err_t 
     return risk_plot(s, sc, what, e);
 }
 
+int write_report_json(const session_t *s, const finish_config_t *f, const scored_t *test,
+                      const scored_t *unseen, const tune_info_t *tune, err_t *e)
+{
+    if (!f->report_json[0])
+        return 0;
+    json_t *doc = report_json(s, test, unseen, tune);
+    if (f->settings)
+        json_object_set(doc, "settings", f->settings);
+    int rc = report_json_write(f->report_json, doc, e);
+    json_decref(doc);
+    return rc;
+}
+
 int finish_run(session_t *s, const finish_config_t *f, err_t *e)
 {
     tune_info_t tune = {0};
@@ -130,7 +144,7 @@ int finish_run(session_t *s, const finish_config_t *f, err_t *e)
         return -1;
     if ((o->train.epochs > 0 || tune.tuned) && session_save(s, e))
         return -1;
-    if (o->train.epochs > 0)
+    if (o->train.epochs > 0 && !f->quiet)
         fprintf(stderr, "Model saved to %s\n", o->save_model);
     scored_t test = {0}, unseen = {0};
     session_score(s, &s->data.test, &test);
@@ -140,6 +154,8 @@ int finish_run(session_t *s, const finish_config_t *f, err_t *e)
     print_report(stdout, s, &test, u, &tune);
     int rc = 0;
     if (f->predictions[0] && write_predictions(f->predictions, s, &test, u, e))
+        rc = -1;
+    if (!rc && write_report_json(s, f, &test, u, &tune, e))
         rc = -1;
     if (!rc && mkdir_p(o->output_dir, e))
         rc = -1;
@@ -163,25 +179,36 @@ static void parent_of(const char *path, char *out, size_t n)
         *slash = 0;
 }
 
+/* flag's path names a file mscnn can create: not a directory, in an
+ * existing directory it can write in. */
+static int check_out_file(const char *flag, const char *path, const char *what, err_t *e)
+{
+    struct stat st;
+    char dir[1024];
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return err_set(e, "%s '%s' is a directory; expected the path of a %s file to write",
+                       flag, path, what);
+    parent_of(path, dir, sizeof dir);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return err_set(e, "%s '%s': the directory '%s' does not exist", flag, path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return err_set(e, "%s '%s': cannot write in '%s': %s", flag, path, dir,
+                       strerror(errno));
+    return 0;
+}
+
 int finish_config_check(const finish_config_t *f, err_t *e)
 {
     th_spec_t spec;
     err_t pe;
     if (f->tune_threshold[0] && threshold_parse(f->tune_threshold, &spec, &pe))
         return err_set(e, "--tune_threshold: %s", pe.msg);
-    if (!f->predictions[0])
-        return 0;
-    struct stat st;
-    char dir[1024];
-    if (stat(f->predictions, &st) == 0 && S_ISDIR(st.st_mode))
-        return err_set(e, "--predictions '%s' is a directory; expected the path of a CSV "
-                          "file to write", f->predictions);
-    parent_of(f->predictions, dir, sizeof dir);
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return err_set(e, "--predictions '%s': the directory '%s' does not exist", f->predictions,
-                       dir);
-    if (access(dir, W_OK | X_OK) != 0)
-        return err_set(e, "--predictions '%s': cannot write in '%s': %s", f->predictions, dir,
-                       strerror(errno));
+    if (f->predictions[0] && check_out_file("--predictions", f->predictions, "CSV", e))
+        return -1;
+    if (f->report_json[0] && check_out_file("--report_json", f->report_json, "JSON", e))
+        return -1;
+    if (f->predictions[0] && !strcmp(f->predictions, f->report_json))
+        return err_set(e, "--report_json '%s' is also the --predictions file; give each its "
+                          "own path", f->report_json);
     return 0;
 }

@@ -1,4 +1,4 @@
-/* report.c - progress bar, epoch lines and the final report. */
+/* report.c - epoch lines and the final report (the progress: progress.c). */
 #include "report/report.h"
 
 #include <errno.h>
@@ -8,48 +8,7 @@
 #include <unistd.h>
 
 #include "eval/metrics.h"
-
-#define BAR_WIDTH 24
-
-static const char *const phase_names[] = {"Stage 1", "judge pool", "judges", "validation",
-                                          ""};
-
-void progress_init(progress_t *p)
-{
-    p->enabled = isatty(STDERR_FILENO);
-    p->last_draw = 0;
-}
-
-int progress_due(const progress_t *p)
-{
-    return p->enabled && now_seconds() - p->last_draw >= 0.1;
-}
-
-void progress_draw(progress_t *p, const epoch_stats_t *st)
-{
-    if (!progress_due(p))
-        return;
-    p->last_draw = now_seconds();
-    int filled = st->steps ? (int)((double)BAR_WIDTH * st->step / st->steps) : BAR_WIDTH;
-    char bar[BAR_WIDTH + 1];
-    for (int i = 0; i < BAR_WIDTH; i++)
-        bar[i] = i < filled ? '=' : (i == filled ? '>' : '.');
-    bar[BAR_WIDTH] = 0;
-    fprintf(stderr, "\rEpoch %d/%d %-10s %5d/%-5d [%s]", st->epoch, st->last_epoch,
-            phase_names[st->phase], st->step, st->steps, bar);
-    if (!isnan(st->s1_loss))
-        fprintf(stderr, " loss %.4f acc %.4f", st->s1_loss, st->s1_acc);
-    if (st->phase >= PHASE_JUDGES && !isnan(st->j_loss))
-        fprintf(stderr, " judge %.4f/%.4f", st->j_loss, st->j_acc);
-    fprintf(stderr, " %.0f img/s\033[K", st->img_s);
-    fflush(stderr);
-}
-
-void progress_clear(progress_t *p)
-{
-    if (p->enabled)
-        fputs("\r\033[K", stderr);
-}
+#include "report/report_priv.h"
 
 void print_epoch_line(FILE *fp, const epoch_stats_t *st)
 {
@@ -128,8 +87,7 @@ static void print_selective(FILE *fp, const metrics_summary_t *ms, const tune_in
     fputc('\n', fp);
 }
 
-/* AURC x1000 of kappa over the images of sc Stage 1 assigned to c. */
-static double category_aurc(const scored_t *sc, int c, const double *kappa)
+double report_category_aurc(const scored_t *sc, int c, const double *kappa)
 {
     int m = 0, *y = xmalloc(sizeof(int) * (sc->n ? sc->n : 1));
     int *p = xmalloc(sizeof(int) * (sc->n ? sc->n : 1));
@@ -158,9 +116,9 @@ static void print_category_aurc(FILE *fp, const session_t *s, const scored_t *t)
             "val MSP", s->nhistory ? "judge kept" : "");
     for (int c = 0; c < s->meta.k; c++) {
         fprintf(fp, "  %-14s %9.2f %9.2f", s->meta.class_names[c],
-                category_aurc(t, c, t->score), category_aurc(t, c, t->msp));
+                report_category_aurc(t, c, t->score), report_category_aurc(t, c, t->msp));
         if (have_val)
-            fprintf(fp, " %9.2f %9.2f", category_aurc(v, c, v->score), category_aurc(v, c, v->msp));
+            fprintf(fp, " %9.2f %9.2f", report_category_aurc(v, c, v->score), report_category_aurc(v, c, v->msp));
         else
             fprintf(fp, " %9s %9s", "-", "-");
         if (s->nhistory)
@@ -178,19 +136,25 @@ static void print_category_aurc(FILE *fp, const session_t *s, const scored_t *t)
 
 /* The judges' baseline, sigmoid(a_c z + b_c) (train/stage2.h), as a row
  * of the ranking table; models saved before calibration have none. */
-static void print_calibrated(FILE *fp, const session_t *s, const scored_t *t)
+int report_calibrated_scores(const session_t *s, const scored_t *t, double *cal)
 {
     int calibrated = 0;
     for (int c = 0; c < s->meta.k; c++)
         calibrated |= s->meta.calib[c][0] > 0;
-    if (!calibrated)
-        return;
-    double *cal = xcalloc(t->n ? t->n : 1, sizeof *cal);
-    for (int i = 0; i < t->n; i++)
+    for (int i = 0; calibrated && i < t->n; i++)
         cal[i] = judge_baseline_score(s->meta.calib[t->p[i]], t->msp[i]);
-    metrics_aurc_t ac = metrics_aurc(t->n, t->y, t->p, cal);
-    fprintf(fp, "  %-14s %8.2f %8.2f %8.4f  (the judges' baseline: MSP calibrated per category)\n",
-            "calibrated MSP", 1000 * ac.aurc, 1000 * ac.eaurc, metrics_auroc(t->n, t->y, t->p, cal));
+    return calibrated;
+}
+
+static void print_calibrated(FILE *fp, const session_t *s, const scored_t *t)
+{
+    double *cal = xcalloc(t->n ? t->n : 1, sizeof *cal);
+    if (report_calibrated_scores(s, t, cal)) {
+        metrics_aurc_t ac = metrics_aurc(t->n, t->y, t->p, cal);
+        fprintf(fp, "  %-14s %8.2f %8.2f %8.4f  (the judges' baseline: MSP calibrated per "
+                    "category)\n", "calibrated MSP", 1000 * ac.aurc, 1000 * ac.eaurc,
+                metrics_auroc(t->n, t->y, t->p, cal));
+    }
     free(cal);
 }
 

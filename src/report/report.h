@@ -5,21 +5,9 @@
 
 #include <stdio.h>
 
+#include "report/progress.h"
 #include "train/session.h"
 #include "eval/threshold.h"
-
-/* A Keras-style progress bar on stderr while an epoch runs; does nothing
- * when stderr is not a terminal. */
-typedef struct {
-    int enabled;
-    double last_draw;
-} progress_t;
-
-void progress_init(progress_t *p);
-/* 1 when progress_draw() would draw now (at most ten times a second) */
-int progress_due(const progress_t *p);
-void progress_draw(progress_t *p, const epoch_stats_t *live);
-void progress_clear(progress_t *p);
 
 /* "Epoch 3/5: Loss ... - Accuracy ... - Val Loss ... - Val Accuracy ...
  *  - Judge Loss ... - Judge Accuracy ... - Val Judge Loss ... - ..." */

@@ -6,9 +6,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include "eval/metrics.h"
+#include "report/report_priv.h"
 
-/* Share of sc's images whose final output is OTHER at the model's tau. */
-static double share_other(const session_t *s, const scored_t *sc)
+double report_share_other(const session_t *s, const scored_t *sc)
 {
     long other = 0;
     for (int i = 0; i < sc->n; i++)
@@ -26,8 +26,8 @@ static int cmp_desc(const void *pa, const void *pb)
  * tau (the accepted-th largest test MSP; ties may accept a few more), and
  * the share of unseen images it sends to OTHER. NaN when the judges accept
  * no test image. */
-static double msp_other_at_coverage(const session_t *s, const scored_t *t, const scored_t *u,
-                                    double *thr)
+double report_msp_other_at_coverage(const session_t *s, const scored_t *t, const scored_t *u,
+                                           double *thr)
 {
     long accepted = 0;
     for (int i = 0; i < t->n; i++)
@@ -64,8 +64,8 @@ void print_unseen_line(FILE *fp, const session_t *s, const scored_t *known, cons
                        const scored_t *u)
 {
     fprintf(fp, "Unseen kinds: %.1f%% of %d at OTHER at tau (%s %.1f%%); AUROC %s vs unseen: "
-                "judge %.4f, MSP %.4f\n", 100 * share_other(s, u), u->n, what,
-            100 * share_other(s, known), what,
+                "judge %.4f, MSP %.4f\n", 100 * report_share_other(s, u), u->n, what,
+            100 * report_share_other(s, known), what,
             metrics_auroc_sets(known->n, known->score, u->n, u->score),
             metrics_auroc_sets(known->n, known->msp, u->n, u->msp));
 }
@@ -74,8 +74,8 @@ void print_unseen(FILE *fp, const session_t *s, const scored_t *t, const scored_
 {
     print_source(fp, s, u);
     fprintf(fp, "  at OTHER at tau     %6.2f%% of the unseen images, %6.2f%% of the test "
-                "images\n", 100 * share_other(s, u), 100 * share_other(s, t));
-    double thr, mo = msp_other_at_coverage(s, t, u, &thr);
+                "images\n", 100 * report_share_other(s, u), 100 * report_share_other(s, t));
+    double thr, mo = report_msp_other_at_coverage(s, t, u, &thr);
     if (!isnan(mo))
         fprintf(fp, "  MSP at the same test coverage (MSP >= %.4f): %6.2f%% of the unseen "
                     "images at OTHER\n", thr, 100 * mo);

@@ -19,6 +19,10 @@ typedef struct {
     /* [run] */
     int batch_mode;          /* --batch */
     int no_color;            /* --no-color: a monochrome workbench */
+    int quiet;               /* --quiet: a batch run prints only the report (stdout),
+                                errors and warnings (stderr) */
+    int progress_every;      /* --progress_every: seconds between progress lines when
+                                stderr is not a terminal, 0 = every step; 30 */
     int threads;             /* --threads, 0 = all cores */
     char device[16];         /* --device: auto, cpu, ref, gpu or gpu:N (registry.h) */
     uint64_t seed;           /* --seed */
@@ -76,6 +80,7 @@ typedef struct {
     double judge_momentum;   /* 0.9, Nesterov */
     double judge_weight_decay; /* 5e-4 */
     char predictions[1024];  /* --predictions FILE, "" = none */
+    char report_json[1024];  /* --report_json FILE, "" = none */
 
     /* given[i]: setting i was set by the INI file or the command line, so a
      * recipe leaves it alone */
@@ -99,6 +104,13 @@ int options_parse(options_t *o, int argc, char **argv, opt_action_t *action,
                   err_t *e);
 
 void options_print_help(FILE *fp, const char *prog);
+
+/* Every setting of o as JSON (options_json.c): {"config_file": path or
+ * null, "run": {key: value, ...}, "data": {...}, "train": {...},
+ * "stage2": {...}}, keyed as in the INI file, numbers and booleans as
+ * such. A new reference (json_decref() it). */
+struct json_t;
+struct json_t *options_to_json(const options_t *o);
 
 /* 1 when arg is a setting's flag (or -c) spelt out in full that takes its
  * value as the next argument ("--device", not "--device=cpu"): the

@@ -45,6 +45,10 @@ const setting_t settings[] = {
     {BOOL("run", "no_color", no_color, "0"), FLAG(30, "no-color", "no_color"),
      HELP(H_GENERAL, 2, NULL, "draw the workbench without colours (so does\n"
                               "a non-empty NO_COLOR environment variable)")},
+    {BOOL("run", "quiet", quiet, "0"), FLAG(33, "quiet", NULL),
+     HELP(H_GENERAL, 3, NULL, "with --batch: no banner, progress or epoch\n"
+                              "lines; only the report on stdout and errors\n"
+                              "and warnings on stderr")},
     {INT("run", "threads", threads, 0, 1024, "0"), OPT(11, "threads", NULL),
      HELP(H_TRAINING, 15, "N", "worker threads, 0 to 1024; 0 = all cores\n(default %s)")},
     /* the device names are the registry's: it checks them */
@@ -192,6 +196,14 @@ const setting_t settings[] = {
     /* [run], listed last in its section's keys */
     {PATH("run", "predictions", predictions, 1, ""), OPT(29, "predictions", NULL),
      HELP(H_STAGE2, 6, "FILE", "write one CSV row per test image")},
+    {PATH("run", "report_json", report_json, 1, ""), OPT(34, "report_json", "report-json"),
+     HELP(H_OUTPUT, 4, "FILE", "write the final report, the settings and the\n"
+                               "model's identity as JSON (man mscnn: layout)")},
+    {INT("run", "progress_every", progress_every, 0, 86400, "30"),
+     OPT(35, "progress_every", "progress-every"),
+     HELP(H_GENERAL, 4, "SECONDS", "with --batch and stderr not a terminal: a\n"
+                                   "progress line every SECONDS, 0 to 86400;\n"
+                                   "0 = after every step (default %s)")},
 };
 
 const size_t n_settings = sizeof settings / sizeof settings[0];

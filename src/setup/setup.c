@@ -71,6 +71,8 @@ void setup_finish_config(const options_t *o, finish_config_t *c)
     COPY(c->tune_threshold, o->tune_threshold);
     c->per_category = o->per_category;
     COPY(c->predictions, o->predictions);
+    COPY(c->report_json, o->report_json);
+    c->quiet = o->quiet;
 }
 
 /* path made absolute and normalised: ".", ".." and repeated or trailing
@@ -215,6 +217,13 @@ int setup_session_config(const options_t *o, session_config_t *c, err_t *e)
     COPY(c->save_model, r.save_model);
     COPY(c->output_dir, r.output_dir);
     return 0;
+}
+
+struct json_t *setup_settings_json(const options_t *o, const char *arch)
+{
+    options_t r = *o;
+    options_apply_recipe(&r, arch);
+    return options_to_json(&r);
 }
 
 int setup_session_open(session_t *s, const options_t *o, err_t *e)

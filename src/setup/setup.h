@@ -35,6 +35,11 @@ int setup_session_config(const options_t *o, session_config_t *c, err_t *e);
  * naming the flag. Called by setup_session_config(). */
 int setup_preflight(const options_t *o, err_t *e);
 
+/* The settings as a run on a model of architecture arch resolves them
+ * (the recipe applied, as setup_session_config() does) as JSON, for
+ * finish_config_t's settings: options_to_json(). A new reference. */
+struct json_t *setup_settings_json(const options_t *o, const char *arch);
+
 /* setup_session_config() then session_open(): 0, -1 or -2 as session_open();
  * s is ready for session_close() in every case. */
 int setup_session_open(session_t *s, const options_t *o, err_t *e);
