@@ -33,6 +33,7 @@ static void fill_meta(model_meta_t *m, int epoch)
         m->mean[i] = 0.5f, m->std[i] = 0.25f;
     m->judge_holdout = 0.2;
     m->epoch = epoch;
+    m->run_epochs = epoch; /* a run of as many epochs as done: complete */
     m->step = 10 * (int64_t)epoch;
     rng_seed(&m->rng, (uint64_t)epoch);
 }

@@ -69,7 +69,7 @@ static void fill_meta(model_meta_t *m)
     m->step = 4242;
     m->judge_holdout = 0.125;
     for (int c = 0; c < 10; c++) {
-        m->tau[c] = 0.5 + 0.01 * c;
+        m->tau[c] = c == 9 ? nextafter(1.0, 2.0) : 0.5 + 0.01 * c; /* 9: rejects all */
         m->trainable[c] = c % 3 != 0;
     }
     strcpy(m->tuned_by, "coverage=0.9");
@@ -100,6 +100,7 @@ static void test_round_trip(backend_t *be)
     CHECK(ma.mean[2] == mb.mean[2] && ma.std[1] == mb.std[1], "normalisation exact");
     CHECK(mb.tau[7] == ma.tau[7] && mb.trainable[3] == 0 && mb.trainable[4] == 1,
           "thresholds and trainable flags");
+    CHECK(mb.tau[9] == ma.tau[9], "a tau that rejects every score (just above 1) comes back");
     CHECK(mb.judge_holdout == 0.125 && !strcmp(mb.tuned_by, "coverage=0.9"), "stage2 meta");
     CHECK(mb.run_start == 1 && mb.run_epochs == 5 && mb.stage1_frozen == 1,
           "the run: after %d, %d epochs, frozen %d", mb.run_start, mb.run_epochs,

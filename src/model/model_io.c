@@ -309,6 +309,9 @@ static int write_ini(const char *path, const model_meta_t *m, err_t *e)
             fmt_double(f1, m->judge_holdout), m->run_start, m->run_epochs, m->stage1_frozen);
     if (m->partial_epoch)
         fprintf(fp, "partial_epoch = 1\n");
+    if (m->best_epoch > 0)
+        fprintf(fp, "best_epoch = %d\nbest_val_accuracy = %s\n", m->best_epoch,
+                fmt_double(f1, m->best_val_acc));
     write_data_section(fp, m);
     for (int c = 0; c < m->k; c++) /* every value reads back exactly */
         fprintf(fp, "\n[category.%d]\nname = %s\nthreshold = %s\ntrainable = %d\n"
@@ -462,9 +465,9 @@ static int category_key(ini_ctx_t *c, const char *sec, const char *key, const ch
         c->seen_cat[idx] |= 1;
         return 1;
     }
-    if (!strcmp(key, "threshold")) {
+    if (!strcmp(key, "threshold")) { /* just above 1: tuning rejected everything */
         c->seen_cat[idx] |= 2;
-        return parse_float(val, 0.0, 1.0, &m->tau[idx]) == 0;
+        return parse_float(val, 0.0, nextafter(1.0, 2.0), &m->tau[idx]) == 0;
     }
     if (!strcmp(key, "trainable")) {
         c->seen_cat[idx] |= 4;
@@ -564,6 +567,14 @@ static int ini_key(ini_ctx_t *c, const char *sec, const char *key, const char *v
         m->stage1_frozen = (int)v;
         return 1;
     }
+    if (!strcmp(sec, "training") && !strcmp(key, "best_epoch")) {
+        if (parse_int(val, 1, 100000000, &v))
+            return 0;
+        m->best_epoch = (int)v;
+        return 1;
+    }
+    if (!strcmp(sec, "training") && !strcmp(key, "best_val_accuracy"))
+        return parse_float(val, 0.0, 1.0, &m->best_val_acc) == 0;
     if (!strcmp(sec, "training") && !strcmp(key, "partial_epoch")) {
         if (parse_int(val, 0, 1, &v))
             return 0;
