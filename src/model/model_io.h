@@ -52,6 +52,9 @@ typedef struct {
     int stage1_frozen;     /* that run trains the judges only from here on */
     int partial_epoch;     /* saved partway through epoch epoch+1 (the workbench's
                               save): the weights are not those after `epoch` */
+    int best_epoch;        /* the run's epoch of the best Stage 1 validation
+                              accuracy, 0 = none yet */
+    double best_val_acc;   /* that accuracy */
     int64_t step;          /* completed optimizer steps */
     uint64_t split_seed;   /* seed of the validation and judge splits */
     double judge_holdout;  /* fraction of training images held out for judges */

@@ -136,6 +136,24 @@ int write_report_json(const session_t *s, const finish_config_t *f, const scored
     return rc;
 }
 
+/* Where the models went, and which one the report describes. */
+static void print_saved(FILE *fp, const session_t *s)
+{
+    const model_meta_t *m = &s->meta;
+    const session_config_t *o = &s->cfg;
+    if (s->stopped_early)
+        fprintf(fp, "Stopped early after epoch %d: Stage 1's validation accuracy has not "
+                    "improved for %d epoch%s (--patience)\n",
+                m->epoch, o->train.patience, o->train.patience == 1 ? "" : "s");
+    fprintf(fp, "Model saved to %s (after epoch %d; the report below describes it)\n",
+            o->save_model, m->epoch);
+    if (o->train.save_best && m->best_epoch > 0 && s->run_epochs > 0)
+        fprintf(fp, "Best epoch %d (Stage 1 validation accuracy %.1f%%)%s %s.best\n",
+                m->best_epoch, 100 * m->best_val_acc,
+                m->best_epoch == m->epoch ? ", the same model, also in" : " saved to",
+                o->save_model);
+}
+
 int finish_run(session_t *s, const finish_config_t *f, err_t *e)
 {
     tune_info_t tune = {0};
@@ -145,7 +163,7 @@ int finish_run(session_t *s, const finish_config_t *f, err_t *e)
     if ((o->train.epochs > 0 || tune.tuned) && session_save(s, e))
         return -1;
     if (o->train.epochs > 0 && !f->quiet)
-        fprintf(stderr, "Model saved to %s\n", o->save_model);
+        print_saved(stderr, s);
     scored_t test = {0}, unseen = {0};
     session_score(s, &s->data.test, &test);
     if (s->data.has_unseen)

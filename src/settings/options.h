@@ -30,6 +30,8 @@ typedef struct {
     char save_model[1024];   /* --save_model, default "multistage_cnn_model" */
     char load_model[1024];   /* --load_model, default "" (none) */
     int resume;              /* --resume: continue the saved run's own schedule */
+    int save_best;           /* --save_best: keep the best validation epoch's model too */
+    int patience;            /* --patience N: stop after N epochs without a better one */
     char config_path[1024];  /* -c, or the file found; "" if none */
 
     /* [data] */

@@ -67,8 +67,12 @@ const setting_t settings[] = {
     {PATH("run", "load_model", load_model, 1, ""), OPT(5, "load_model", "load-model"),
      HELP(H_OUTPUT, 3, "DIR", "start from the model saved in DIR\n"
                               "(default: none, train from scratch)")},
+    {BOOL("run", "save_best", save_best, "1"), OPT(41, "save_best", "save-best"),
+     HELP(H_OUTPUT, 7, "BOOL", "also keep the model of the epoch with the best\n"
+                               "Stage 1 validation accuracy, in DIR.best\n"
+                               "beside --save_model DIR (default %s)")},
     {BOOL("run", "resume", resume, "0"), FLAG(40, "resume", NULL),
-     HELP(H_OUTPUT, 4, NULL, "continue the interrupted run saved in\n"
+     HELP(H_OUTPUT, 6, NULL, "continue the interrupted run saved in\n"
                              "--load_model (or --save_model) on its own\n"
                              "schedule, to the epoch it planned; without\n"
                              "it, --load_model with --epochs N fine-tunes\n"
@@ -126,6 +130,10 @@ const setting_t settings[] = {
      .cli_mark = 1 + offsetof(options_t, epochs_given),
      HELP(H_TRAINING, 1, "N", "training epochs, 0 to 100000; 0 only evaluates\n"
                               "(default %s)")},
+    {INT("train", "patience", patience, 0, 100000, "0"), OPT(42, "patience", NULL),
+     HELP(H_TRAINING, 16, "N", "stop when Stage 1's validation accuracy has\n"
+                               "not improved for N epochs; 0 = never\n"
+                               "(default %s)")},
     {INT("train", "batch_size", batch_size, 1, 65536, "32"), OPT(3, "batch_size", "batch-size"),
      AIR("1024"), HELP(H_TRAINING, 2, "N", "mini-batch size, 1 to 65536 (default %s)")},
     {FLT("train", "lr", lr, 0.0, 10.0, B_OPEN_LO, "0.02"), OPT(15, "lr", NULL), AIR("1.5"),

@@ -54,6 +54,8 @@ void setup_train_config(const options_t *o, train_config_t *c)
     COPY(c->crop_fill, o->crop_fill);
     COPY(c->flip, o->flip);
     c->resume = o->resume;
+    c->save_best = o->save_best;
+    c->patience = o->patience;
     c->stage2_only = o->stage2_only;
     COPY(c->stage2_categories, o->stage2_categories);
     c->threshold = o->threshold;

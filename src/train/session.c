@@ -179,7 +179,7 @@ static int open_history(session_t *s, err_t *e);
  * (warm-up only for a fresh model). */
 static void plan_run(session_t *s)
 {
-    const model_meta_t *m = &s->meta;
+    model_meta_t *m = &s->meta;
     s->start_epoch = m->epoch;
     if (s->cfg.train.resume) {
         s->sched_start = m->run_start;
@@ -191,6 +191,8 @@ static void plan_run(session_t *s)
     lookahead_free(&s->model->la); /* a loaded model's run is over */
     s->sched_start = m->epoch;
     s->run_epochs = s->sched_epochs = s->cfg.train.epochs;
+    if (s->run_epochs > 0) /* a new run: its own best epoch */
+        s->meta.best_epoch = 0;
 }
 
 /* no_data: an empty training set of the model's classes, for the shape. */

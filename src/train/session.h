@@ -94,6 +94,7 @@ typedef struct {
     int stage1_frozen;
     int run_epochs, start_epoch; /* this session trains epochs start_epoch+1 ..
                                     start_epoch+run_epochs */
+    int stopped_early;          /* --patience ended the run */
     int sched_start, sched_epochs; /* the schedule they follow (warm-up, decay,
                                       lookahead): the run begun after epoch
                                       sched_start, planned for sched_epochs */

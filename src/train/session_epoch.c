@@ -532,6 +532,41 @@ static int check_epoch(session_t *s)
     return session_diverged(s) ? -1 : 0;
 }
 
+/* The best epoch of the run so far: the highest Stage 1 validation
+ * accuracy (the first of equals, as Keras's checkpoint); epochs that did
+ * not train Stage 1 do not count. With --patience, the run ends (its
+ * schedule shortened to the epochs done, the lookahead finished) after
+ * that many epochs without a better one. Returns 1 when this epoch is the
+ * best. */
+static int note_best(session_t *s)
+{
+    model_meta_t *m = &s->meta;
+    double v = s->last.s1_val_acc;
+    if (s->last.stage1_frozen)
+        return 0;
+    int best = isfinite(v) && (m->best_epoch == 0 || v > m->best_val_acc);
+    if (best) {
+        m->best_epoch = m->epoch;
+        m->best_val_acc = v;
+    }
+    int patience = s->cfg.train.patience, end = s->start_epoch + s->run_epochs;
+    if (patience > 0 && m->best_epoch > 0 && m->epoch - m->best_epoch >= patience &&
+        m->epoch < end) {
+        s->stopped_early = 1;
+        s->run_epochs = m->epoch - s->start_epoch;
+        s->sched_epochs = m->epoch - s->sched_start;
+        lookahead_end(s);
+    }
+    return best;
+}
+
+static int save_best(session_t *s, err_t *e)
+{
+    char dir[sizeof s->cfg.save_model + 8];
+    snprintf(dir, sizeof dir, "%s.best", s->cfg.save_model);
+    return model_save(dir, s->model, &s->meta, e);
+}
+
 static int end_epoch(session_t *s, err_t *e)
 {
     if (check_epoch(s))
@@ -549,7 +584,10 @@ static int end_epoch(session_t *s, err_t *e)
     s->history[s->nhistory++] = s->last;
     s->epoch_open = 0;
     s->just_finished = 1;
+    int best = note_best(s);
     if (session_history_row(s, e) || session_save(s, e))
+        return -1;
+    if (best && s->cfg.train.save_best && save_best(s, e))
         return -1;
     return 0;
 }

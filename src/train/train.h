@@ -23,6 +23,9 @@ typedef struct {
     int epochs;              /* epochs of this run, 0 = evaluate only */
     int resume;              /* continue the loaded model's run (its schedule, its
                                 lookahead, its judge flags) to its planned end */
+    int save_best;           /* the best epoch's model also in "<save_model>.best" */
+    int patience;            /* stop after this many epochs without a better
+                                Stage 1 validation accuracy; 0 = never */
     int batch_size;          /* Stage 1 */
     double lr;               /* Stage 1's peak learning rate */
     double momentum;
