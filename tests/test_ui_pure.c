@@ -614,6 +614,8 @@ static void test_keys_named(void)
     CHECK(ui_key_confirm_action('Y') == UI_ACT_CONFIRM_YES, "Y confirms");
     CHECK(ui_key_confirm_action('n') == UI_ACT_CANCEL, "n cancels");
     CHECK(ui_key_confirm_action('q') == UI_ACT_CANCEL, "q cancels");
+    CHECK(ui_key_confirm_action(27) == UI_ACT_CANCEL, "Esc cancels");
+    CHECK(ui_key_action(27) == UI_ACT_VIEW_DASHBOARD, "Esc leaves help, log and matrix");
     CHECK(ui_key_confirm_action(KEY_RESIZE) == UI_ACT_NONE, "resize keeps the prompt");
     CHECK(ui_key_confirm_action(ERR) == UI_ACT_NONE, "timeout keeps the prompt");
     CHECK(ui_key_find(UI_ACT_RETRAIN)->confirm && ui_key_find(UI_ACT_QUIT)->confirm,
@@ -654,6 +656,10 @@ static void test_keys_help(void)
         }
     }
     CHECK(ui_keys_help_line(count, 0, buf, sizeof buf)[0] == '\0', "past the end");
+    int dim_note = 0;
+    for (int i = 0; i < count; i++)
+        dim_note |= strstr(ui_keys_help_line(i, 1, buf, sizeof buf), "fewer than 20") != NULL;
+    CHECK(dim_note, "help says what dim figures mean");
     for (int i = 0; i < n; i++)
         CHECK(ui_text_cells(k[i].help) <= UI_KEY_HELP_MAX &&
               ui_text_cells(k[i].label) <= UI_KEY_LABEL_MAX, "'%s' too long", k[i].help);

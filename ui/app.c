@@ -119,8 +119,15 @@ void app_evaluate(app_t *a)
     metrics_outputs(n, a->k, v->p, v->score, a->tau, a->o);
     metrics_targets(n, a->k, v->y, v->p, a->t);
     memset(a->cm, 0, sizeof(long) * k1 * k1);
-    for (int i = 0; i < n; i++)
+    memset(a->n_true, 0, sizeof a->n_true);
+    memset(a->n_out, 0, sizeof a->n_out);
+    for (int i = 0; i < n; i++) {
         a->cm[(size_t)a->t[i] * k1 + a->o[i]]++;
+        if (v->y[i] >= 0 && v->y[i] < a->k)
+            a->n_true[v->y[i]]++;
+        if (a->o[i] >= 0 && a->o[i] < a->k)
+            a->n_out[a->o[i]]++;
+    }
 }
 
 static void rebuild_cache(app_t *a)

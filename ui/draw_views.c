@@ -205,6 +205,10 @@ void draw_dialog(app_t *a)
     char l1[160], l2[64] = "y = yes, any other key = no";
     if (a->confirming == UI_ACT_QUIT) {
         snprintf(l1, sizeof l1, "Save the model to %.60s and quit?", a->v.snap.save_dir);
+    } else if (a->confirming == UI_ACT_AUTO_TUNE) {
+        snprintf(l1, sizeof l1, "Auto-tune: validation coverage %.1f%%. Apply it?",
+                 100 * a->tune_cov);
+        snprintf(l2, sizeof l2, "y = apply it, Esc or any other key = keep tau as it is");
     } else {
         int n = 0;
         for (int c = 0; c < a->k; c++)
@@ -212,7 +216,7 @@ void draw_dialog(app_t *a)
         snprintf(l1, sizeof l1, "Retrain the %d checked judge%s (Stage 1 frozen)?", n,
                  n == 1 ? "" : "s");
     }
-    int tw = (int)strlen(l1) + 2;
+    int tw = (int)(strlen(l1) > strlen(l2) ? strlen(l1) : strlen(l2)) + 2;
     ui_rect_t r = ui_layout_dialog(a->rows, a->cols, 3, tw);
     if (!ui_rect_shown(r))
         return;

@@ -56,6 +56,9 @@ typedef enum {
 } ui_key_group_t;
 
 #define UI_TAU_STEP_SMALL 0.01
+/* An auto-tune (t) below this validation coverage asks y/n before it
+ * replaces tau. */
+#define UI_TUNE_MIN_COVERAGE 0.05
 #define UI_TAU_STEP_LARGE 0.05
 
 #define UI_KEY_CODES 3
