@@ -145,27 +145,6 @@ static void rebuild_cache(app_t *a)
         a->cm = xcalloc((size_t)(a->k + 1) * (a->k + 1), sizeof(long));
 }
 
-/* Samples Stage 1's running figures of the epoch in progress. */
-static void sample_live(app_t *a)
-{
-    const wb_snap_t *s = &a->v.snap;
-    const epoch_stats_t *l = &s->live;
-    if (!s->epoch_open || l->phase != PHASE_STAGE1 || l->step <= 0 || l->steps <= 0 ||
-        isnan(l->s1_loss))
-        return;
-    if (a->live_epoch != l->epoch) {
-        ui_ring_init(&a->live_loss);
-        ui_ring_init(&a->live_acc);
-        a->live_epoch = l->epoch;
-    }
-    double x = l->epoch - 1 + (double)l->step / l->steps, last;
-    int n = ui_ring_len(&a->live_loss);
-    if (n && ui_ring_get(&a->live_loss, n - 1, &last, NULL) == 0 && x <= last)
-        return;
-    ui_ring_push(&a->live_loss, x, l->s1_loss);
-    ui_ring_push(&a->live_acc, x, l->s1_acc);
-}
-
 static void sync_view(app_t *a)
 {
     long before = a->v.log.total;
@@ -184,8 +163,6 @@ static void sync_view(app_t *a)
     }
     if (re_eval)
         app_evaluate(a);
-    if (ch & WB_CHANGED_SNAP)
-        sample_live(a);
     if (ch & (WB_CHANGED_SNAP | WB_CHANGED_VAL | WB_CHANGED_CURVES))
         a->dirty |= DIRTY_ALL & ~DIRTY_PANE(UI_PANE_LOG) & ~DIRTY_PANE(UI_PANE_HELP);
     if (s->notice_seq != a->notice_seen) { /* the trainer's replies on the status line */

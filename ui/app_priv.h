@@ -54,10 +54,7 @@ typedef struct {
     /* validation images of category c, and those the final output calls c
      * (what the figures of the table rest on: dim under UI_FEW_IMAGES) */
     long n_true[DATASET_MAX_CLASSES], n_out[DATASET_MAX_CLASSES];
-    /* Stage 1's running loss and accuracy in the epoch in progress, sampled
-     * every tick (x: fractional epoch), drawn after the per-epoch points */
-    ui_ring_t live_loss, live_acc;
-    int live_epoch;
+    ui_ring_t merged;            /* scratch: a curve's epoch and step points */
     int *o, *t;                  /* (n) scratch */
     /* view state */
     ui_view_t view;
@@ -104,6 +101,7 @@ int draw_tau_uniform(const app_t *a);
 
 /* draw_views.c */
 void draw_confusion(app_t *a, WINDOW *matrix, WINDOW *legend);
+void draw_dash_matrix(app_t *a, WINDOW *w); /* the dashboard's (roomy layout) */
 void draw_log(app_t *a, WINDOW *w);
 void draw_help(app_t *a, WINDOW *w);
 void draw_dialog(app_t *a);

@@ -431,33 +431,56 @@ static void draw_thresh(app_t *a, WINDOW *w, ui_rect_t r)
 
 /* ---- curves -------------------------------------------------------------------------------- */
 
+/* Stage 1's training curve: the per-epoch points before the oldest step
+ * point held, the step points, then the per-epoch points after them. */
+static const ui_ring_t *with_steps(app_t *a, const ui_ring_t *epochs, const ui_ring_t *steps)
+{
+    int n = ui_ring_len(steps);
+    double first, last, x, y;
+    if (n == 0)
+        return epochs;
+    ui_ring_get(steps, 0, &first, NULL);
+    ui_ring_get(steps, n - 1, &last, NULL);
+    ui_ring_init(&a->merged);
+    for (int i = 0; ui_ring_get(epochs, i, &x, &y) == 0; i++)
+        if (x < first)
+            ui_ring_push(&a->merged, x, y);
+    for (int i = 0; ui_ring_get(steps, i, &x, &y) == 0; i++)
+        ui_ring_push(&a->merged, x, y);
+    for (int i = 0; ui_ring_get(epochs, i, &x, &y) == 0; i++)
+        if (x > last)
+            ui_ring_push(&a->merged, x, y);
+    return &a->merged;
+}
+
+/* Without colour the series differ by glyph (help's "Figures" says which). */
+static const char *const series_glyph[4] = {"*", "o", "+", "x"};
+
 static void draw_chart(app_t *a, WINDOW *w, ui_rect_t r, int acc)
 {
     ui_grid_t g = draw_grid(a, r.h, r.w);
-    const wb_snap_t *s = &a->v.snap;
-    static ui_ring_t live[2]; /* 8 KB each: not on the stack */
     int base = acc ? WB_S1_ACC : WB_S1_LOSS;
     ui_series_t ser[4];
     static const char *const names[4] = {"S1", "S1 val", "J", "J val"};
     static const int roles[2][4] = {{C_LOSS_TRAIN, C_LOSS_VAL, C_JUDGE_TRAIN, C_JUDGE_VAL},
                                     {C_ACC_TRAIN, C_ACC_VAL, C_JUDGE_TRAIN, C_JUDGE_VAL}};
     for (int i = 0; i < 4; i++)
-        ser[i] = (ui_series_t){&a->v.curves.r[base + i], roles[acc][i], names[i]};
-    /* the epoch in progress: Stage 1's running figures at fractional epochs */
-    const ui_ring_t *run = acc ? &a->live_acc : &a->live_loss;
-    if (s->epoch_open && a->live_epoch == s->live.epoch && ui_ring_len(run) > 0) {
-        const ui_ring_t *done = &a->v.curves.r[base];
-        double x, y, end = -1;
-        live[acc] = *done;
-        if (ui_ring_len(done) > 0)
-            ui_ring_get(done, ui_ring_len(done) - 1, &end, NULL);
-        for (int i = 0; i < ui_ring_len(run); i++)
-            if (ui_ring_get(run, i, &x, &y) == 0 && x > end)
-                ui_ring_push(&live[acc], x, y);
-        ser[0].data = &live[acc];
-    }
+        ser[i] = (ui_series_t){&a->v.curves.r[base + i], roles[acc][i], names[i],
+                               a->color ? NULL : series_glyph[i]};
+    ser[0].data = with_steps(a, ser[0].data, &a->v.curves.step[acc ? WB_STEP_ACC : WB_STEP_LOSS]);
     ui_chart_t c = {acc ? "Accuracy" : "Loss", ser, 4, a->utf8 ? UI_GLYPH_UTF8 : UI_GLYPH_ASCII,
                     acc, 0.0, 1.0};
+    ui_chart_draw(&g, &c, NULL);
+    draw_blit(a, w, &g);
+}
+
+/* Stage 1's learning rate, per step while it trains (the schedule). */
+static void draw_lr(app_t *a, WINDOW *w, ui_rect_t r)
+{
+    ui_grid_t g = draw_grid(a, r.h, r.w);
+    ui_series_t ser = {with_steps(a, &a->v.curves.r[WB_LR], &a->v.curves.step[WB_STEP_LR]),
+                       C_LOSS_TRAIN, "S1 lr", a->color ? NULL : series_glyph[0]};
+    ui_chart_t c = {"Learning rate", &ser, 1, a->utf8 ? UI_GLYPH_UTF8 : UI_GLYPH_ASCII, 0, 0, 0};
     ui_chart_draw(&g, &c, NULL);
     draw_blit(a, w, &g);
 }
@@ -519,6 +542,8 @@ void draw_frame(app_t *a)
                 wnoutrefresh(a->win[UI_PANE_LEGEND]);
             break;
         case UI_PANE_LEGEND: continue; /* drawn with the matrix */
+        case UI_PANE_LR: draw_lr(a, w, r); break;
+        case UI_PANE_DMATRIX: draw_dash_matrix(a, w); break;
         case UI_PANE_LOG: draw_log(a, w); break;
         case UI_PANE_HELP: draw_help(a, w); break;
         case UI_PANE_TOO_SMALL: draw_too_small(a, w, r); break;

@@ -40,7 +40,7 @@ static const ui_key_t key_table[] = {
  * "other" entry is there for the help screen. */
 static const ui_key_t confirm_table[] = {
     {{'y', 'Y'}, "y", "y", "confirm", NULL, 0, A(CONFIRM_YES), G(CONFIRM), 0},
-    {{27}, "Esc", "Esc", "Esc or any other key cancels", NULL, 0, A(CANCEL), G(CONFIRM), 0},
+    {{27}, "Esc", "Esc", "cancels, as does any but y", NULL, 0, A(CANCEL), G(CONFIRM), 0},
 };
 
 #define NKEYS ((int)(sizeof key_table / sizeof key_table[0]))
