@@ -155,16 +155,23 @@ expect "the report is printed on exit" on_screen "Final Accuracy:"
 cat >"$T/small.ini" <<'INI'
 [data]
 dataset = synth
-synth_train = 600
-synth_test = 100
+synth_train = 500
+synth_test = 50
 [train]
 arch = basic
 epochs = 1
+[stage2]
+judge_passes = 1
 INI
 UI_SESSION=big
 ui_start big 120 40 "cd '$T' && exec env NO_COLOR=1 LANG=C LC_ALL=C '$MSCNN_BIN' -c '$T/small.ini' \
-  --tune_threshold risk=0.001 --output_dir '$T/out6' --save_model '$T/m6' 2>'$T/big.err'"
+  --tune_threshold risk=0.001 --device cpu --output_dir '$T/out6' --save_model '$T/m6' 2>'$T/big.err'"
 wait_until "the 120x40 dashboard is up" on_screen "[x] stripes_diag"
+header() { screen big | head -n 1; }
+device_col() { header | awk '{ print index($0, "cpu") }'; }
+wait_until "the header says TRAINING" screen_has '^ mscnn .*TRAINING$'
+col_training=$(device_col)
+expect "the header names the device while it trains ($(header))" [ "$col_training" -gt 0 ]
 expect "a learning-rate chart" on_screen "Learning rate"
 expect "without colour each series has its glyph in the legend" \
     on_screen "Loss * S1 o S1 val + J x J val"
@@ -175,10 +182,6 @@ wait_until "? shows the help" on_screen "this help"
 expect "help says what dim figures mean" on_screen "dim: on fewer than 20 val images"
 keys big Escape
 wait_until "Esc leaves the help" on_screen "S1 val"
-header() { screen big | head -n 1; }
-device_col() { header | awk '{ print index($0, "cpu") }'; }
-col_training=$(device_col)
-expect "the header names the device while Stage 1 trains ($(header))" [ "$col_training" -gt 0 ]
 wait_until "the run finishes" on_screen "FINISHED"
 expect "the device keeps its place in the header ($col_training, now $(device_col))" \
     [ "$(device_col)" = "$col_training" ]

@@ -244,7 +244,9 @@ static void header_segs(const app_t *a, seg_t *seg)
     if (open)
         seg_set(&seg[2], 1, 20, "%s %d/%d", phase_name[l->phase], l->step, l->steps);
     else
-        seg_set(&seg[2], 1, 20, "%s", s->state == WB_FINISHING ? "test set" : "between epochs");
+        seg_set(&seg[2], 1, 20, "%s", s->state == WB_FINISHING ? "scoring the test set"
+                                      : s->state == WB_FINISHED ? "epochs done"
+                                      : s->state == WB_STOPPING ? "saving" : "between epochs");
     seg_set(&seg[3], 4, 9, "%s", s->stage1_frozen ? "S1 frozen" : "S1 trains");
     if (s->epoch_open && l->phase == PHASE_STAGE1 && !isnan(l->s1_loss))
         seg_set(&seg[4], 6, 21, "loss %.3f acc %.1f%%", l->s1_loss, 100 * l->s1_acc);
