@@ -68,7 +68,9 @@ static void move_tau(app_t *a, double d)
     }
     send_tau(a, "workbench");
     tau_text(a, a->tau, after, sizeof after);
-    if (a->have_cache)
+    if (!strcmp(before, after))
+        app_message(a, C_NORMAL, "%s stays: it is at its limit", before);
+    else if (a->have_cache)
         app_message(a, C_NORMAL, "%s -> %s (%+.2f): validation coverage %.1f%%, 11-way acc %.1f%%",
                     before, after, d, 100 * a->ev.coverage, 100 * a->ev.acc11);
     else
