@@ -31,6 +31,8 @@ static int pane_of_view(ui_pane_t p, ui_view_t v)
     case UI_PANE_LEGEND: return v == UI_VIEW_CONFUSION;
     case UI_PANE_LOG: return v == UI_VIEW_LOG;
     case UI_PANE_HELP: return v == UI_VIEW_HELP;
+    case UI_PANE_LR:
+    case UI_PANE_DMATRIX: return v == UI_VIEW_DASHBOARD ? -1 : 0; /* roomy only */
     default: return 0;
     }
 }
@@ -43,6 +45,8 @@ static const char *check_panes(const ui_layout_in_t *in, const ui_layout_t *l, c
         ui_rect_t r = l->pane[p];
         int want = pane_of_view(p, in->view) && !(p == UI_PANE_ACC && l->curves ==
                                                                   UI_CURVES_LOSS_ONLY);
+        if (pane_of_view(p, in->view) < 0) /* R4b: the matrix always, lr when it fits */
+            want = p == UI_PANE_DMATRIX ? l->roomy : l->roomy && ui_rect_shown(r);
         if (!ui_rect_inside(r, in->rows, in->cols))
             return snprintf(buf, n, "%s off screen", ui_pane_name(p)), buf;
         if (want != ui_rect_shown(r))
@@ -201,6 +205,20 @@ static void test_layout_cases(void)
     in.k = 10;
     ui_layout(&in, &l);
     CHECK(!l.wide && l.table_rows == 10, "200x50 K=10 wide %d", l.wide);
+    in = (ui_layout_in_t){40, 120, UI_VIEW_DASHBOARD, 10, 0, 0};
+    ui_layout(&in, &l);
+    ui_rect_t dm = l.pane[UI_PANE_DMATRIX], lr = l.pane[UI_PANE_LR], t = l.pane[UI_PANE_TABLE];
+    CHECK(l.roomy && l.table_rows == 10, "120x40 K=10 roomy %d rows %d", l.roomy, l.table_rows);
+    CHECK(dm.h >= 10 + 3 && dm.w >= UI_CM_LABEL_W + 11 * l.dm_cell_w && dm.y > t.y + t.h - 1,
+          "120x40 matrix %dx%d under the table", dm.w, dm.h);
+    CHECK(lr.h >= UI_CHART_MIN_H && lr.w >= UI_CHART_MIN_W && l.pane[UI_PANE_LOSS].x == lr.x,
+          "120x40 learning-rate chart %dx%d", lr.w, lr.h);
+    in = (ui_layout_in_t){24, 120, UI_VIEW_DASHBOARD, 10, 0, 0};
+    ui_layout(&in, &l);
+    CHECK(!l.roomy && !ui_rect_shown(l.pane[UI_PANE_DMATRIX]), "120x24 not roomy");
+    in = (ui_layout_in_t){40, 120, UI_VIEW_DASHBOARD, 20, 0, 0};
+    ui_layout(&in, &l);
+    CHECK(!l.roomy, "120x40 K=20: the matrix does not fit beside the charts");
     in = (ui_layout_in_t){24, 80, UI_VIEW_CONFUSION, 10, 0, 0};
     ui_layout(&in, &l);
     CHECK(l.pane[UI_PANE_LEGEND].h == UI_CM_LEGEND_H, "80x24 legend below");
@@ -326,7 +344,7 @@ static double f_nan(int i) { (void)i; return NAN; }
 
 static void draw1(tgrid_t *t, const ui_ring_t *r, ui_glyphs_t gl, ui_chart_info_t *in)
 {
-    ui_series_t s = {r, C_LOSS_TRAIN, "train"};
+    ui_series_t s = {r, C_LOSS_TRAIN, "train", NULL};
     ui_chart_t c = {"loss", &s, 1, gl, 0, 0, 0};
     tgrid_init(t, GH, GW);
     ui_chart_draw(&t->g, &c, in);
@@ -461,7 +479,7 @@ static void test_chart_text(void)
 {
     static tgrid_t t;
     ui_ring_t a, b;
-    ui_series_t s[2] = {{&a, C_LOSS_TRAIN, "train"}, {&b, C_LOSS_VAL, "val"}};
+    ui_series_t s[2] = {{&a, C_LOSS_TRAIN, "train", NULL}, {&b, C_LOSS_VAL, "val", NULL}};
     ui_chart_t c = {"loss", s, 2, UI_GLYPH_UTF8, 0, 0, 0};
     ui_chart_info_t in;
     char row[GW * 4 + 1];
@@ -485,6 +503,41 @@ static void test_chart_text(void)
     CHECK(in.ymin == -1 && in.ymax == 20, "fixed range");
 }
 
+static int count_glyph(const tgrid_t *t, const char *glyph, int role)
+{
+    int n = 0;
+    for (int i = t->g.w; i < t->g.h * t->g.w; i++) /* below the title row */
+        n += t->cells[i].role == role && !strcmp(t->cells[i].s, glyph);
+    return n;
+}
+
+/* Without colour the series differ by glyph: along the whole line, and in
+ * the legend next to the name. */
+static void test_chart_glyphs(void)
+{
+    static tgrid_t t;
+    ui_ring_t a, b;
+    ui_series_t s[2] = {{&a, C_LOSS_TRAIN, "train", "*"}, {&b, C_LOSS_VAL, "val", "o"}};
+    char row[GW * 4 + 1];
+    fill_ring(&a, 10, f_rise);
+    fill_ring(&b, 10, f_fall);
+    for (int gl = 0; gl < 2; gl++) {
+        ui_chart_t c = {"loss", s, 2, gl ? UI_GLYPH_ASCII : UI_GLYPH_UTF8, 0, 0, 0};
+        ui_chart_info_t in;
+        tgrid_init(&t, GH, GW);
+        ui_chart_draw(&t.g, &c, &in);
+        ui_cells_str(&t.cells[0], GW, row, sizeof row);
+        CHECK(strstr(row, "* train") && strstr(row, "o val"), "legend shows glyphs: '%s'", row);
+        /* a line from one side to the other passes every cell column but
+         * where the other series is drawn over it */
+        int na = count_glyph(&t, "*", C_LOSS_TRAIN), nb = count_glyph(&t, "o", C_LOSS_VAL);
+        CHECK(na >= in.plot_w - 3 && nb >= in.plot_w, "glyph lines: %d and %d cells of %d", na,
+              nb, in.plot_w);
+        CHECK(count_role(&t, C_LOSS_TRAIN) == 0, "no Braille for a glyph series");
+        CHECK(guards_intact(&t), "guards");
+    }
+}
+
 /* One code point of 1..4 bytes in every cell. */
 static int cells_valid(const ui_cell_t *c, int n)
 {
@@ -502,7 +555,7 @@ static void test_chart_sizes(void)
 {
     static tgrid_t t;
     ui_ring_t a, b;
-    ui_series_t s[2] = {{&a, C_ACC_TRAIN, "train"}, {&b, C_ACC_VAL, "validation"}};
+    ui_series_t s[2] = {{&a, C_ACC_TRAIN, "train", NULL}, {&b, C_ACC_VAL, "validation", NULL}};
     int bad = 0;
     fill_ring(&a, 300, f_gap);
     ui_ring_init(&b);
@@ -614,6 +667,8 @@ static void test_keys_named(void)
     CHECK(ui_key_confirm_action('Y') == UI_ACT_CONFIRM_YES, "Y confirms");
     CHECK(ui_key_confirm_action('n') == UI_ACT_CANCEL, "n cancels");
     CHECK(ui_key_confirm_action('q') == UI_ACT_CANCEL, "q cancels");
+    CHECK(ui_key_confirm_action(27) == UI_ACT_CANCEL, "Esc cancels");
+    CHECK(ui_key_action(27) == UI_ACT_VIEW_DASHBOARD, "Esc leaves help, log and matrix");
     CHECK(ui_key_confirm_action(KEY_RESIZE) == UI_ACT_NONE, "resize keeps the prompt");
     CHECK(ui_key_confirm_action(ERR) == UI_ACT_NONE, "timeout keeps the prompt");
     CHECK(ui_key_find(UI_ACT_RETRAIN)->confirm && ui_key_find(UI_ACT_QUIT)->confirm,
@@ -654,6 +709,10 @@ static void test_keys_help(void)
         }
     }
     CHECK(ui_keys_help_line(count, 0, buf, sizeof buf)[0] == '\0', "past the end");
+    int dim_note = 0;
+    for (int i = 0; i < count; i++)
+        dim_note |= strstr(ui_keys_help_line(i, 1, buf, sizeof buf), "fewer than 20") != NULL;
+    CHECK(dim_note, "help says what dim figures mean");
     for (int i = 0; i < n; i++)
         CHECK(ui_text_cells(k[i].help) <= UI_KEY_HELP_MAX &&
               ui_text_cells(k[i].label) <= UI_KEY_LABEL_MAX, "'%s' too long", k[i].help);
@@ -691,6 +750,7 @@ int main(void)
     test_chart_ascii();
     test_chart_nan();
     test_chart_text();
+    test_chart_glyphs();
     test_chart_sizes();
     test_gauge();
     test_keys_dispatch();

@@ -86,9 +86,14 @@ wait_until "a 60x20 terminal is told it is too small" on_screen "terminal too sm
 tmx resize-window -t wb -x 80 -y 24
 wait_until "and redraws at 80x24" fits 80 24
 
-# q asks while training runs; y saves and exits.
+# q asks while training runs; Esc cancels; y saves and exits.
 keys wb q
 wait_until "q asks to confirm" on_screen "and quit?"
+keys wb Escape
+wait_until "Esc cancels the prompt" not_on_screen "and quit?"
+expect "and the workbench runs on" [ "$(tmx display-message -p -t wb "#{pane_dead}")" = 0 ]
+keys wb q
+wait_until "q asks again" on_screen "and quit?"
 keys wb y
 wait_until "y quits" pane_dead wb
 expect "the workbench exits 0 (got $(cat "$T/wb.rc" 2>/dev/null)): $(tail -n 2 "$T/wb.err")" \
@@ -139,13 +144,69 @@ expect "--predictions written: one row per test image and a header" [ "$(wc -l <
 expect "--report_json written, with the settings: $(head -c 200 "$T/r.json")" python3 -c \
     'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not (d["test"]["images"] == 300 and d["settings"]["run"]["batch"] is False))' \
     "$T/r.json"
+# The curves keep the epoch's step points after it ends: x runs from a
+# fraction of epoch 1 to 1 (a lone dot at 1 before).
+expect "a 1-epoch run keeps its step points: $(screen fin | grep -E '^ +[0-9.]+ ')" \
+    screen_has '^ +0\.[0-9] +0\.[0-9] +1 +0\.[0-9]'
 keys fin l
 wait_until "the log holds the test report" on_screen "Stage 1 test accuracy:"
 keys fin q
 wait_until "q quits without asking once training is done" pane_dead fin
 expect "the report is printed on exit" on_screen "Final Accuracy:"
 
-# ---- 4: no terminal: a message, not garbage ---------------------------------------
+# ---- 4: 120x40, NO_COLOR, LANG=C: the extra room, glyphs, dim figures, auto-tune -------
+cat >"$T/small.ini" <<'INI'
+[data]
+dataset = synth
+synth_train = 500
+synth_test = 50
+[train]
+arch = basic
+epochs = 1
+[stage2]
+judge_passes = 1
+INI
+UI_SESSION=big
+ui_start big 120 40 "cd '$T' && exec env NO_COLOR=1 LANG=C LC_ALL=C '$MSCNN_BIN' -c '$T/small.ini' \
+  --tune_threshold risk=0.001 --device cpu --output_dir '$T/out6' --save_model '$T/m6' 2>'$T/big.err'"
+wait_until "the 120x40 dashboard is up" on_screen "[x] stripes_diag"
+header() { screen big | head -n 1; }
+device_col() { header | awk '{ print index($0, "cpu") }'; }
+wait_until "the header says TRAINING" screen_has '^ mscnn .*TRAINING$'
+col_training=$(device_col)
+expect "the header names the device while it trains ($(header))" [ "$col_training" -gt 0 ]
+expect "a learning-rate chart" on_screen "Learning rate"
+expect "without colour each series has its glyph in the legend" \
+    on_screen "Loss * S1 o S1 val + J x J val"
+keys big ]
+wait_until "] is logged with the tau before and after" on_screen "tau 0.70 -> tau 0.75 (+0.05)"
+keys big '?'
+wait_until "? shows the help" on_screen "this help"
+expect "help says what dim figures mean" on_screen "dim: on fewer than 20 val images"
+keys big Escape
+wait_until "Esc leaves the help" on_screen "S1 val"
+wait_until "the run finishes" on_screen "FINISHED"
+expect "the device keeps its place in the header ($col_training, now $(device_col))" \
+    [ "$(device_col)" = "$col_training" ]
+expect "the confusion matrix sits under the table" on_screen "target\\out"
+expect "the table counts validation images" row_has stripes_v '^ \[x\] stripes_v +[0-9]+ '
+dim_row() { tmx capture-pane -p -e -t big | grep -F "stripes_v" | grep -q "$(printf '\033')\[2m"; }
+expect "figures on fewer than 20 images are dim without colour" dim_row
+keys big t
+wait_until "auto-tune that rejects everything asks first" on_screen "Apply the auto-tuned tau"
+keys big Escape
+wait_until "Esc keeps the old tau" on_screen "auto-tune cancelled: tau 0.75 kept"
+expect "tau is still 0.75" tau_is 0.75
+keys big l
+wait_until "the log says what auto-tune would have done" on_screen "it rejects"
+keys big d t
+wait_until "asked again" on_screen "Apply the auto-tuned tau"
+keys big y
+wait_until "y applies it" tau_is 1.00
+keys big q
+wait_until "q quits once training is done" pane_dead big
+
+# ---- 5: no terminal: a message, not garbage ---------------------------------------
 run_mscnn "$T/o" "$T/e" -c "$T/ui.ini" --save_model "$T/m3"
 expect "without a terminal it exits 2 (got $rc)" [ "$rc" -eq 2 ]
 expect "and says to use --batch: $(cat "$T/e")" grep_in "$T/e" "--batch"

@@ -43,15 +43,55 @@ static void send_tau(app_t *a, const char *tuned_by)
 
 /* ---- what the keys do ----------------------------------------------------------------- */
 
+/* "tau 0.70" or "mean tau 0.70" (per-category taus): for the log. */
+static void tau_text(const app_t *a, const double *tau, char *buf, size_t n)
+{
+    double mean = 0;
+    int uniform = 1;
+    for (int c = 0; c < a->k; c++) {
+        mean += tau[c] / a->k;
+        uniform &= tau[c] == tau[0];
+    }
+    if (uniform)
+        snprintf(buf, n, "tau %.2f", tau[0]);
+    else
+        snprintf(buf, n, "mean tau %.2f (one per category)", mean);
+}
+
 static void move_tau(app_t *a, double d)
 {
+    char before[64], after[64];
+    tau_text(a, a->tau, before, sizeof before);
     for (int c = 0; c < a->k; c++) {
         double t = round((a->tau[c] + d) * 10000) / 10000;
         a->tau[c] = t < 0 ? 0 : t > 1 ? 1 : t;
     }
     send_tau(a, "workbench");
+    tau_text(a, a->tau, after, sizeof after);
+    if (!strcmp(before, after))
+        app_message(a, C_NORMAL, "%s stays: it is at its limit", before);
+    else if (a->have_cache)
+        app_message(a, C_NORMAL, "%s -> %s (%+.2f): validation coverage %.1f%%, 11-way acc %.1f%%",
+                    before, after, d, 100 * a->ev.coverage, 100 * a->ev.acc11);
+    else
+        app_message(a, C_NORMAL, "%s -> %s (%+.2f)", before, after, d);
 }
 
+/* Sets the tau an auto-tune chose (a->tune_*) and says what it gives. */
+static void apply_tune(app_t *a)
+{
+    memcpy(a->tau, a->tune_tau, sizeof(double) * a->k);
+    send_tau(a, a->tune_by);
+    char tau[64];
+    tau_text(a, a->tau, tau, sizeof tau);
+    app_message(a, a->tune_unmet ? R_WARN : C_NORMAL,
+                "auto-tuned (%s): %s; validation 11-way acc %.1f%%, coverage %.1f%%%s",
+                a->tune_by, tau, 100 * a->ev.acc11, 100 * a->ev.coverage,
+                a->tune_unmet ? " (rule NOT met)" : "");
+}
+
+/* Auto-tuning that would reject (nearly) every validation image keeps the
+ * old tau and asks first (y applies it). */
 static void auto_tune(app_t *a)
 {
     if (!a->have_cache) {
@@ -67,18 +107,23 @@ static void auto_tune(app_t *a)
     }
     spec.per_category |= a->opt->per_category;
     th_choice_t overall;
-    int unmet = threshold_tune(&a->cache, &spec, a->tau, &overall, NULL);
-    char by[64];
-    threshold_format(&spec, by, sizeof by);
-    send_tau(a, by);
-    char tau[48];
-    if (draw_tau_uniform(a))
-        snprintf(tau, sizeof tau, "tau %.4f", a->tau[0]);
-    else
-        snprintf(tau, sizeof tau, "one tau per category");
-    app_message(a, unmet ? R_WARN : C_NORMAL,
-                "auto-tuned (%s): %s; validation 11-way acc %.1f%%, coverage %.1f%%%s", by, tau,
-                100 * a->ev.acc11, 100 * a->ev.coverage, unmet ? " (rule NOT met)" : "");
+    a->tune_unmet = threshold_tune(&a->cache, &spec, a->tune_tau, &overall, NULL);
+    threshold_format(&spec, a->tune_by, sizeof a->tune_by);
+    score_eval_t ev;
+    score_cache_eval(&a->cache, a->tune_tau, &ev, NULL, NULL);
+    a->tune_cov = ev.coverage;
+    if (!(ev.coverage >= UI_TUNE_MIN_COVERAGE)) {
+        char now[64], tuned[64];
+        tau_text(a, a->tau, now, sizeof now);
+        tau_text(a, a->tune_tau, tuned, sizeof tuned);
+        app_message(a, R_WARN,
+                    "auto-tune (%s)%s would set %s: validation coverage %.1f%%, it rejects "
+                    "nearly everything; %s kept unless you confirm (y)", a->tune_by,
+                    a->tune_unmet ? " is NOT met and" : "", tuned, 100 * ev.coverage, now);
+        a->confirming = UI_ACT_AUTO_TUNE;
+        return;
+    }
+    apply_tune(a);
 }
 
 static void set_view(app_t *a, ui_view_t v)
@@ -181,10 +226,17 @@ void app_on_key(app_t *a, int key)
         ui_action_t what = a->confirming;
         a->confirming = UI_ACT_NONE;
         a->dirty |= DIRTY_ALL;
-        if (r == UI_ACT_CONFIRM_YES)
+        if (r == UI_ACT_CONFIRM_YES && what == UI_ACT_AUTO_TUNE) {
+            apply_tune(a);
+        } else if (r == UI_ACT_CONFIRM_YES) {
             act(a, what);
-        else
+        } else if (what == UI_ACT_AUTO_TUNE) {
+            char tau[64];
+            tau_text(a, a->tau, tau, sizeof tau);
+            app_message(a, C_NORMAL, "auto-tune cancelled: %s kept", tau);
+        } else {
             app_message(a, C_NORMAL, "cancelled");
+        }
         return;
     }
     ui_action_t what = ui_key_action(key);

@@ -120,8 +120,15 @@ void app_evaluate(app_t *a)
     metrics_outputs(n, a->k, v->p, v->score, a->tau, a->o);
     metrics_targets(n, a->k, v->y, v->p, a->t);
     memset(a->cm, 0, sizeof(long) * k1 * k1);
-    for (int i = 0; i < n; i++)
+    memset(a->n_true, 0, sizeof a->n_true);
+    memset(a->n_out, 0, sizeof a->n_out);
+    for (int i = 0; i < n; i++) {
         a->cm[(size_t)a->t[i] * k1 + a->o[i]]++;
+        if (v->y[i] >= 0 && v->y[i] < a->k)
+            a->n_true[v->y[i]]++;
+        if (a->o[i] >= 0 && a->o[i] < a->k)
+            a->n_out[a->o[i]]++;
+    }
 }
 
 static void rebuild_cache(app_t *a)
@@ -137,27 +144,6 @@ static void rebuild_cache(app_t *a)
     a->t = xrealloc(a->t, sizeof(int) * v->n);
     if (!a->cm)
         a->cm = xcalloc((size_t)(a->k + 1) * (a->k + 1), sizeof(long));
-}
-
-/* Samples Stage 1's running figures of the epoch in progress. */
-static void sample_live(app_t *a)
-{
-    const wb_snap_t *s = &a->v.snap;
-    const epoch_stats_t *l = &s->live;
-    if (!s->epoch_open || l->phase != PHASE_STAGE1 || l->step <= 0 || l->steps <= 0 ||
-        isnan(l->s1_loss))
-        return;
-    if (a->live_epoch != l->epoch) {
-        ui_ring_init(&a->live_loss);
-        ui_ring_init(&a->live_acc);
-        a->live_epoch = l->epoch;
-    }
-    double x = l->epoch - 1 + (double)l->step / l->steps, last;
-    int n = ui_ring_len(&a->live_loss);
-    if (n && ui_ring_get(&a->live_loss, n - 1, &last, NULL) == 0 && x <= last)
-        return;
-    ui_ring_push(&a->live_loss, x, l->s1_loss);
-    ui_ring_push(&a->live_acc, x, l->s1_acc);
 }
 
 static void sync_view(app_t *a)
@@ -178,8 +164,6 @@ static void sync_view(app_t *a)
     }
     if (re_eval)
         app_evaluate(a);
-    if (ch & WB_CHANGED_SNAP)
-        sample_live(a);
     if (ch & (WB_CHANGED_SNAP | WB_CHANGED_VAL | WB_CHANGED_CURVES))
         a->dirty |= DIRTY_ALL & ~DIRTY_PANE(UI_PANE_LOG) & ~DIRTY_PANE(UI_PANE_HELP);
     if (s->notice_seq != a->notice_seen) { /* the trainer's replies on the status line */

@@ -28,6 +28,8 @@ enum {
     R_ROLE_COUNT
 };
 
+#define UI_FEW_IMAGES 20 /* figures on fewer images are drawn dim */
+
 #define DIRTY_ALL (~0u)
 #define DIRTY_PANE(p) (1u << (p))
 #define DIRTY_DIALOG (1u << UI_PANE_COUNT)
@@ -49,16 +51,21 @@ typedef struct {
     score_eval_t ev;
     double prec[DATASET_MAX_CLASSES + 1], rec[DATASET_MAX_CLASSES + 1];
     long *cm;                    /* (k+1) x (k+1): target x output */
-    /* Stage 1's running loss and accuracy in the epoch in progress, sampled
-     * every tick (x: fractional epoch), drawn after the per-epoch points */
-    ui_ring_t live_loss, live_acc;
-    int live_epoch;
+    /* validation images of category c, and those the final output calls c
+     * (what the figures of the table rest on: dim under UI_FEW_IMAGES) */
+    long n_true[DATASET_MAX_CLASSES], n_out[DATASET_MAX_CLASSES];
+    ui_ring_t merged;            /* scratch: a curve's epoch and step points */
     int *o, *t;                  /* (n) scratch */
     /* view state */
     ui_view_t view;
     int sel, table_first, cm_row0, cm_col0, help_first;
     long log_back;               /* lines scrolled back from the newest */
     ui_action_t confirming;      /* UI_ACT_NONE, or the action awaiting y/n */
+    /* an auto-tune awaiting y/n (it rejects nearly everything on validation) */
+    double tune_tau[DATASET_MAX_CLASSES];
+    char tune_by[64];
+    double tune_cov;
+    int tune_unmet;
     char msg[256];
     int msg_role;
     double msg_until;
@@ -94,6 +101,7 @@ int draw_tau_uniform(const app_t *a);
 
 /* draw_views.c */
 void draw_confusion(app_t *a, WINDOW *matrix, WINDOW *legend);
+void draw_dash_matrix(app_t *a, WINDOW *w); /* the dashboard's (roomy layout) */
 void draw_log(app_t *a, WINDOW *w);
 void draw_help(app_t *a, WINDOW *w);
 void draw_dialog(app_t *a);

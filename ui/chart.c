@@ -209,7 +209,8 @@ static void draw_title(ui_grid_t *g, const ui_chart_t *c)
         if (!c->series[s].name)
             continue;
         col += 1;
-        col += ui_grid_put(g, 0, col, mark, c->series[s].role);
+        col += ui_grid_put(g, 0, col, c->series[s].glyph ? c->series[s].glyph : mark,
+                           c->series[s].role);
         col += 1;
         col += ui_grid_put(g, 0, col, c->series[s].name, C_LABEL);
     }
@@ -313,6 +314,7 @@ typedef struct {
     const ui_chart_info_t *in;
     ui_glyphs_t glyphs;
     int role;
+    const char *glyph; /* the series' own, or NULL */
 } pen_t;
 
 /* Marks dot (dx, dy) of the data area; (sx, sy) is the step that leaves it
@@ -323,6 +325,10 @@ static void mark(const pen_t *p, int dx, int dy, int sx, int sy)
     ui_cell_t *c = ui_grid_at(p->g, in->plot_y + dy / in->sub_y, in->plot_x + dx / in->sub_x);
     if (!c)
         return;
+    if (p->glyph) {
+        cell_set(c, p->glyph, p->role);
+        return;
+    }
     if (p->glyphs == UI_GLYPH_ASCII) {
         const char *ch = sx == 0 && sy == 0 ? "*" : sy == 0 ? "-" : sx == 0 ? "|"
                          : sy < 0 ? "/" : "\\";
@@ -349,14 +355,14 @@ static void line(const pen_t *p, int x0, int y0, int x1, int y1)
         mark(p, x0, y0, lx, ly);
         x0 = nx, y0 = ny;
     }
-    if (lx || ly || p->glyphs != UI_GLYPH_ASCII)
+    if (lx || ly || p->glyphs != UI_GLYPH_ASCII || p->glyph)
         mark(p, x1, y1, lx, ly);
 }
 
 static void draw_series(ui_grid_t *g, const ui_chart_info_t *in, const ui_chart_t *c,
                         const ui_series_t *s)
 {
-    pen_t p = {g, in, c->glyphs, s->role};
+    pen_t p = {g, in, c->glyphs, s->role, s->glyph};
     int have = 0, px = 0, py = 0;
     for (int i = 0; s->data && i < s->data->len; i++) {
         double x, y;

@@ -91,6 +91,10 @@ typedef struct {
     const ui_ring_t *data;
     int role;         /* ui_role_t of its dots and legend marker */
     const char *name; /* legend entry; NULL: none */
+    const char *glyph; /* NULL: Braille dots / slope characters; else one
+                        * width-1 code point ("*", "o") drawn in every cell
+                        * the line passes, and shown in the legend: series
+                        * differ by glyph where colour is off */
 } ui_series_t;
 
 typedef struct {
@@ -112,7 +116,8 @@ typedef struct {
 
 /* Draws the chart over the whole grid (cleared first):
  *   row 0        title, then one legend entry per named series
- *                ("━ name" / "- name", the marker in the series' role);
+ *                ("━ name" / "- name", or "<glyph> name" for a series
+ *                with a glyph; the marker in the series' role);
  *   rows 1..h-2  the data area, with y tick labels right-aligned at the
  *                left (top = ymax, bottom = ymin, middle when there are at
  *                least 5 rows) and an axis column ('┤'/'│', ASCII '+'/'|');

@@ -185,11 +185,14 @@ static void fmt_duration(char *buf, size_t n, double s)
         snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-/* The header's parts in screen order, each with a priority (0 first):
- * as many as fit are shown, the most important first. */
+/* The header's parts in screen order, each with a priority (0 first) and
+ * a fixed width: as many as fit are shown, the most important first. Every
+ * part is there in every phase ("--" when it has no value), so the set
+ * shown depends on the width only and nothing comes and goes as training
+ * moves from one phase to the next. */
 typedef struct {
     char text[128];
-    int prio;
+    int prio, w;
 } seg_t;
 
 static void header_line(char *line, size_t n, const seg_t *seg, int nseg, int width)
@@ -197,9 +200,9 @@ static void header_line(char *line, size_t n, const seg_t *seg, int nseg, int wi
     int keep[16] = {0}, used = 0;
     for (int p = 0; p < 8; p++)
         for (int i = 0; i < nseg; i++) {
-            if (seg[i].prio != p || !seg[i].text[0])
+            if (seg[i].prio != p)
                 continue;
-            int add = ui_text_cells(seg[i].text) + (used ? 2 : 0);
+            int add = seg[i].w + (used ? 2 : 0);
             if (used + add <= width) {
                 keep[i] = 1;
                 used += add;
@@ -209,42 +212,66 @@ static void header_line(char *line, size_t n, const seg_t *seg, int nseg, int wi
     for (int i = 0; i < nseg; i++)
         if (keep[i]) {
             size_t len = strlen(line);
-            snprintf(line + len, n - len, "%s%.127s", len ? "  " : "", seg[i].text);
+            int pad = seg[i].w - ui_text_cells(seg[i].text);
+            snprintf(line + len, n - len, "%s%.127s%*s", len ? "  " : "", seg[i].text,
+                     pad > 0 ? pad : 0, "");
         }
+}
+
+static void seg_set(seg_t *sg, int prio, int w, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void seg_set(seg_t *sg, int prio, int w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sg->text, sizeof sg->text, fmt, ap);
+    va_end(ap);
+    sg->prio = prio;
+    sg->w = w > ui_text_cells(sg->text) ? w : ui_text_cells(sg->text);
+}
+
+static int digits(int v) { return v >= 10 ? 1 + digits(v / 10) : 1; }
+
+static void header_segs(const app_t *a, seg_t *seg)
+{
+    const wb_snap_t *s = &a->v.snap;
+    const epoch_stats_t *l = &s->live;
+    int open = s->epoch_open && l->phase < PHASE_IDLE, d = digits(s->last_epoch);
+    char dur[32];
+    seg_set(&seg[0], 7, 5, "mscnn");
+    seg_set(&seg[1], 0, 7 + 2 * d, "Epoch %d/%d",
+            s->epoch_open ? l->epoch : s->start_epoch + s->nhistory, s->last_epoch);
+    if (open)
+        seg_set(&seg[2], 1, 20, "%s %d/%d", phase_name[l->phase], l->step, l->steps);
+    else
+        seg_set(&seg[2], 1, 20, "%s", s->state == WB_FINISHING ? "scoring the test set"
+                                      : s->state == WB_FINISHED ? "epochs done"
+                                      : s->state == WB_STOPPING ? "saving" : "between epochs");
+    seg_set(&seg[3], 4, 9, "%s", s->stage1_frozen ? "S1 frozen" : "S1 trains");
+    if (s->epoch_open && l->phase == PHASE_STAGE1 && !isnan(l->s1_loss))
+        seg_set(&seg[4], 6, 21, "loss %.3f acc %.1f%%", l->s1_loss, 100 * l->s1_acc);
+    else
+        seg_set(&seg[4], 6, 21, "loss --  acc --");
+    double img_s = s->epoch_open ? l->img_s : s->nhistory ? s->last.img_s : NAN;
+    if (isfinite(img_s))
+        seg_set(&seg[5], 2, 11, "%.0f img/s", img_s);
+    else
+        seg_set(&seg[5], 2, 11, "-- img/s");
+    fmt_duration(dur, sizeof dur, s->state == WB_TRAINING ? s->eta : NAN);
+    seg_set(&seg[6], 2, 11, "ETA %s", dur);
+    seg_set(&seg[7], 3, 0, "%.127s", s->device);
 }
 
 static void draw_header(app_t *a, WINDOW *w, ui_rect_t r)
 {
     const wb_snap_t *s = &a->v.snap;
-    const epoch_stats_t *l = &s->live;
     ui_grid_t g = draw_grid(a, r.h, r.w);
     ui_grid_clear(&g, R_HEADER);
     char state[32], line[512];
     seg_t seg[8];
     memset(seg, 0, sizeof seg);
-    snprintf(state, sizeof state, " %s ", wb_state_name(s->state));
-    snprintf(seg[0].text, 128, "mscnn"), seg[0].prio = 7;
-    snprintf(seg[1].text, 128, "Epoch %d/%d", s->epoch_open ? l->epoch : s->start_epoch + s->nhistory,
-             s->last_epoch), seg[1].prio = 0;
-    if (s->epoch_open && l->phase < PHASE_IDLE)
-        snprintf(seg[2].text, 128, "%s %d/%d", phase_name[l->phase], l->step, l->steps);
-    seg[2].prio = 1;
-    if (s->stage1_frozen)
-        snprintf(seg[3].text, 128, "S1 frozen");
-    seg[3].prio = 3;
-    if (s->epoch_open && l->phase == PHASE_STAGE1 && !isnan(l->s1_loss))
-        snprintf(seg[4].text, 128, "loss %.3f acc %.1f%%", l->s1_loss, 100 * l->s1_acc);
-    seg[4].prio = 6;
-    if (s->epoch_open || s->nhistory)
-        snprintf(seg[5].text, 128, "%.0f img/s", s->epoch_open ? l->img_s : s->last.img_s);
-    seg[5].prio = 2;
-    if (s->state == WB_TRAINING) {
-        char d[32];
-        fmt_duration(d, sizeof d, s->eta);
-        snprintf(seg[6].text, 128, "ETA %s", d);
-    }
-    seg[6].prio = 2;
-    snprintf(seg[7].text, sizeof seg[7].text, "%.127s", s->device), seg[7].prio = 4;
+    snprintf(state, sizeof state, " %-9s ", wb_state_name(s->state));
+    header_segs(a, seg);
     header_line(line, sizeof line, seg, 8, r.w - ui_text_cells(state) - 2);
     draw_put(a, &g, 0, 1, R_HEADER, line);
     int role = s->state == WB_ERROR ? R_ERROR : s->state == WB_PAUSED ? R_WARN : R_HEADER;
@@ -260,9 +287,11 @@ static void draw_status(app_t *a, WINDOW *w, ui_rect_t r)
     ui_grid_clear(&g, R_STATUS);
     char buf[512];
     if (a->confirming != UI_ACT_NONE) {
-        draw_put(a, &g, 0, 1, R_STATUS, a->confirming == UI_ACT_QUIT
-                                            ? "Save the model and quit? y = yes, other = no"
-                                            : "Retrain the checked judges? y = yes, other = no");
+        draw_put(a, &g, 0, 1, R_STATUS,
+                 a->confirming == UI_ACT_QUIT ? "Save the model and quit? y = yes, other = no"
+                 : a->confirming == UI_ACT_AUTO_TUNE
+                     ? "Apply the auto-tuned tau (coverage under 5%)? y = yes, other = no"
+                     : "Retrain the checked judges? y = yes, other = no");
     } else if (a->msg[0] && now_seconds() < a->msg_until) {
         ui_grid_clear(&g, a->msg_role);
         draw_put(a, &g, 0, 1, a->msg_role, a->msg);
@@ -282,6 +311,7 @@ static void draw_status(app_t *a, WINDOW *w, ui_rect_t r)
 #define COL_NAME 5
 #define NAME_W 13
 #define NUM_W 7
+#define N_W 5
 
 /* s right-aligned in w cells (UTF-8 aware) after what buf holds. */
 static void add_right(char *buf, size_t n, int w, const char *s)
@@ -295,6 +325,7 @@ static void table_titles(app_t *a, ui_grid_t *g)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%-*s", NAME_W, "Category");
+    add_right(buf, sizeof buf, N_W, "n");
     add_right(buf, sizeof buf, NUM_W, "S1 val");
     add_right(buf, sizeof buf, NUM_W, "J loss");
     add_right(buf, sizeof buf, NUM_W, "J acc");
@@ -305,6 +336,9 @@ static void table_titles(app_t *a, ui_grid_t *g)
     draw_put(a, g, 0, COL_NAME, C_TITLE, buf);
     draw_put(a, g, 0, 0, C_TITLE, a->utf8 ? "  \u2713" : " [x]");
 }
+
+/* The role of a figure resting on n images: dim when they are few. */
+static int fig_role(int base, long n) { return n >= 0 && n < UI_FEW_IMAGES ? R_DIM : base; }
 
 static void table_row(app_t *a, ui_grid_t *g, int y, int c)
 {
@@ -322,16 +356,29 @@ static void table_row(app_t *a, ui_grid_t *g, int y, int c)
     const cat_stats_t *last = s->nhistory ? &s->last.cat[c] : NULL;
     const cat_stats_t *live = s->epoch_open && s->live.cat[c].judge_n > 0 ? &s->live.cat[c] : last;
     double nan = NAN;
-    char f[6][16], name[NAME_W + 1];
+    long n_true = a->have_cache ? a->n_true[c] : -1;
+    char f[6][16], name[NAME_W + 1], n[24];
     draw_pct(f[0], 16, NUM_W, last ? last->s1_val_acc : nan);
     draw_num(f[1], 16, NUM_W, live ? live->judge_loss : nan);
     draw_pct(f[2], 16, NUM_W, live ? live->judge_acc : nan);
     draw_pct(f[3], 16, NUM_W, last ? last->val_judge_acc : nan);
     draw_pct(f[4], 16, NUM_W, a->have_cache ? a->prec[c] : nan);
     draw_pct(f[5], 16, NUM_W, a->have_cache ? a->rec[c] : nan);
+    /* what each figure rests on: validation images of c, pool images
+     * predicted c, validation images predicted c, outputs c at tau */
+    long on_n[6] = {n_true, live ? live->judge_n : -1, live ? live->judge_n : -1,
+                    last ? last->val_n : -1, a->have_cache ? a->n_out[c] : -1, n_true};
     snprintf(name, sizeof name, "%s", s->class_names[c]);
-    draw_printf(a, g, y, COL_NAME, base, "%-*s%s%s%s%s%s%s%6.2f", NAME_W, name, f[0], f[1],
-                f[2], f[3], f[4], f[5], a->tau[c]);
+    if (n_true >= 0)
+        snprintf(n, sizeof n, "%*ld", N_W, n_true);
+    else
+        snprintf(n, sizeof n, "%*s", N_W, "--");
+    int x = COL_NAME;
+    x += draw_printf(a, g, y, x, base, "%-*s", NAME_W, name);
+    x += draw_put(a, g, y, x, sel ? base : fig_role(base, n_true), n);
+    for (int i = 0; i < 6; i++)
+        x += draw_put(a, g, y, x, sel ? base : fig_role(base, on_n[i]), f[i]);
+    draw_printf(a, g, y, x, base, "%6.2f", a->tau[c]);
 }
 
 static void draw_table(app_t *a, WINDOW *w, ui_rect_t r)
@@ -386,33 +433,56 @@ static void draw_thresh(app_t *a, WINDOW *w, ui_rect_t r)
 
 /* ---- curves -------------------------------------------------------------------------------- */
 
+/* Stage 1's training curve: the per-epoch points before the oldest step
+ * point held, the step points, then the per-epoch points after them. */
+static const ui_ring_t *with_steps(app_t *a, const ui_ring_t *epochs, const ui_ring_t *steps)
+{
+    int n = ui_ring_len(steps);
+    double first, last, x, y;
+    if (n == 0)
+        return epochs;
+    ui_ring_get(steps, 0, &first, NULL);
+    ui_ring_get(steps, n - 1, &last, NULL);
+    ui_ring_init(&a->merged);
+    for (int i = 0; ui_ring_get(epochs, i, &x, &y) == 0; i++)
+        if (x < first)
+            ui_ring_push(&a->merged, x, y);
+    for (int i = 0; ui_ring_get(steps, i, &x, &y) == 0; i++)
+        ui_ring_push(&a->merged, x, y);
+    for (int i = 0; ui_ring_get(epochs, i, &x, &y) == 0; i++)
+        if (x > last)
+            ui_ring_push(&a->merged, x, y);
+    return &a->merged;
+}
+
+/* Without colour the series differ by glyph (help's "Figures" says which). */
+static const char *const series_glyph[4] = {"*", "o", "+", "x"};
+
 static void draw_chart(app_t *a, WINDOW *w, ui_rect_t r, int acc)
 {
     ui_grid_t g = draw_grid(a, r.h, r.w);
-    const wb_snap_t *s = &a->v.snap;
-    static ui_ring_t live[2]; /* 8 KB each: not on the stack */
     int base = acc ? WB_S1_ACC : WB_S1_LOSS;
     ui_series_t ser[4];
     static const char *const names[4] = {"S1", "S1 val", "J", "J val"};
     static const int roles[2][4] = {{C_LOSS_TRAIN, C_LOSS_VAL, C_JUDGE_TRAIN, C_JUDGE_VAL},
                                     {C_ACC_TRAIN, C_ACC_VAL, C_JUDGE_TRAIN, C_JUDGE_VAL}};
     for (int i = 0; i < 4; i++)
-        ser[i] = (ui_series_t){&a->v.curves.r[base + i], roles[acc][i], names[i]};
-    /* the epoch in progress: Stage 1's running figures at fractional epochs */
-    const ui_ring_t *run = acc ? &a->live_acc : &a->live_loss;
-    if (s->epoch_open && a->live_epoch == s->live.epoch && ui_ring_len(run) > 0) {
-        const ui_ring_t *done = &a->v.curves.r[base];
-        double x, y, end = -1;
-        live[acc] = *done;
-        if (ui_ring_len(done) > 0)
-            ui_ring_get(done, ui_ring_len(done) - 1, &end, NULL);
-        for (int i = 0; i < ui_ring_len(run); i++)
-            if (ui_ring_get(run, i, &x, &y) == 0 && x > end)
-                ui_ring_push(&live[acc], x, y);
-        ser[0].data = &live[acc];
-    }
+        ser[i] = (ui_series_t){&a->v.curves.r[base + i], roles[acc][i], names[i],
+                               a->color ? NULL : series_glyph[i]};
+    ser[0].data = with_steps(a, ser[0].data, &a->v.curves.step[acc ? WB_STEP_ACC : WB_STEP_LOSS]);
     ui_chart_t c = {acc ? "Accuracy" : "Loss", ser, 4, a->utf8 ? UI_GLYPH_UTF8 : UI_GLYPH_ASCII,
                     acc, 0.0, 1.0};
+    ui_chart_draw(&g, &c, NULL);
+    draw_blit(a, w, &g);
+}
+
+/* Stage 1's learning rate, per step while it trains (the schedule). */
+static void draw_lr(app_t *a, WINDOW *w, ui_rect_t r)
+{
+    ui_grid_t g = draw_grid(a, r.h, r.w);
+    ui_series_t ser = {with_steps(a, &a->v.curves.r[WB_LR], &a->v.curves.step[WB_STEP_LR]),
+                       C_LOSS_TRAIN, "S1 lr", a->color ? NULL : series_glyph[0]};
+    ui_chart_t c = {"Learning rate", &ser, 1, a->utf8 ? UI_GLYPH_UTF8 : UI_GLYPH_ASCII, 0, 0, 0};
     ui_chart_draw(&g, &c, NULL);
     draw_blit(a, w, &g);
 }
@@ -474,6 +544,8 @@ void draw_frame(app_t *a)
                 wnoutrefresh(a->win[UI_PANE_LEGEND]);
             break;
         case UI_PANE_LEGEND: continue; /* drawn with the matrix */
+        case UI_PANE_LR: draw_lr(a, w, r); break;
+        case UI_PANE_DMATRIX: draw_dash_matrix(a, w); break;
         case UI_PANE_LOG: draw_log(a, w); break;
         case UI_PANE_HELP: draw_help(a, w); break;
         case UI_PANE_TOO_SMALL: draw_too_small(a, w, r); break;

@@ -19,13 +19,18 @@ static int names_collide(const app_t *a, int w)
     return 0;
 }
 
-static void matrix_titles(app_t *a, ui_grid_t *g, int by_index)
+/* Where a matrix goes in its grid: from y0 (the column titles), cell_w per
+ * column, rows x cols cells visible from (row0, col0). */
+typedef struct {
+    int y0, label_w, cell_w, rows, cols, row0, col0;
+} cm_geom_t;
+
+static void matrix_titles(app_t *a, ui_grid_t *g, const cm_geom_t *m, int by_index)
 {
-    const ui_layout_t *L = &a->lay;
-    int n = a->k + 1, cw = L->cm_cell_w;
-    draw_put(a, g, 0, 0, C_TITLE, "target\\out");
-    for (int j = 0; j < L->cm_cols && a->cm_col0 + j < n; j++) {
-        int c = a->cm_col0 + j;
+    int n = a->k + 1, cw = m->cell_w;
+    draw_put(a, g, m->y0, 0, C_TITLE, "target\\out");
+    for (int j = 0; j < m->cols && m->col0 + j < n; j++) {
+        int c = m->col0 + j;
         char t[32];
         if (c == a->k)
             snprintf(t, sizeof t, "%.*s", cw - 1, "OTHER");
@@ -33,15 +38,14 @@ static void matrix_titles(app_t *a, ui_grid_t *g, int by_index)
             snprintf(t, sizeof t, "%d", c);
         else
             snprintf(t, sizeof t, "%.*s", cw - 1, a->v.snap.class_names[c]);
-        int x = L->cm_label_w + j * cw + cw - (int)strlen(t);
-        draw_put(a, g, 0, x, c == a->k ? R_WARN : C_TITLE, t);
+        int x = m->label_w + j * cw + cw - (int)strlen(t);
+        draw_put(a, g, m->y0, x, c == a->k ? R_WARN : C_TITLE, t);
     }
 }
 
-static void matrix_row(app_t *a, ui_grid_t *g, int y, int t, int by_index)
+static void matrix_row(app_t *a, ui_grid_t *g, const cm_geom_t *m, int y, int t, int by_index)
 {
-    const ui_layout_t *L = &a->lay;
-    int n = a->k + 1, cw = L->cm_cell_w;
+    int n = a->k + 1, cw = m->cell_w;
     char label[64];
     if (t == a->k)
         snprintf(label, sizeof label, "OTHER");
@@ -49,18 +53,26 @@ static void matrix_row(app_t *a, ui_grid_t *g, int y, int t, int by_index)
         snprintf(label, sizeof label, "%d %s", t, a->v.snap.class_names[t]);
     else
         snprintf(label, sizeof label, "%s", a->v.snap.class_names[t]);
-    label[L->cm_label_w - 1] = '\0';
+    label[m->label_w - 1] = '\0';
     draw_put(a, g, y, 0, t == a->sel ? R_SELECTED : t == a->k ? R_WARN : C_LABEL, label);
-    for (int j = 0; j < L->cm_cols && a->cm_col0 + j < n; j++) {
-        int o = a->cm_col0 + j;
+    for (int j = 0; j < m->cols && m->col0 + j < n; j++) {
+        int o = m->col0 + j;
         long v = a->cm[(size_t)t * n + o];
         int role = v == 0 ? R_DIM : o == t ? R_DIAG : o == a->k ? R_WARN : R_OFFDIAG;
         char cell[32];
         snprintf(cell, sizeof cell, "%*ld", cw, v);
         if ((int)strlen(cell) > cw)
             snprintf(cell, sizeof cell, "%*s", cw, "+++");
-        draw_put(a, g, y, L->cm_label_w + j * cw, role, cell);
+        draw_put(a, g, y, m->label_w + j * cw, role, cell);
     }
+}
+
+static void matrix_draw(app_t *a, ui_grid_t *g, const cm_geom_t *m)
+{
+    int by_index = names_collide(a, m->cell_w - 1);
+    matrix_titles(a, g, m, by_index);
+    for (int i = 0; i < m->rows && m->row0 + i < a->k + 1; i++)
+        matrix_row(a, g, m, m->y0 + 1 + i, m->row0 + i, by_index);
 }
 
 static void legend_lines(app_t *a, char lines[][128], int *count)
@@ -130,16 +142,38 @@ void draw_confusion(app_t *a, WINDOW *matrix, WINDOW *legend)
             werase(legend);
         return;
     }
+    const ui_layout_t *L = &a->lay;
     int n = a->k + 1;
-    int by_index = names_collide(a, a->lay.cm_cell_w - 1);
-    a->cm_row0 = ui_scroll_first(a->cm_row0, a->sel, a->lay.cm_rows, n);
-    a->cm_col0 = ui_scroll_first(a->cm_col0, a->sel, a->lay.cm_cols, n);
-    matrix_titles(a, &g, by_index);
-    for (int i = 0; i < a->lay.cm_rows && a->cm_row0 + i < n; i++)
-        matrix_row(a, &g, 1 + i, a->cm_row0 + i, by_index);
+    a->cm_row0 = ui_scroll_first(a->cm_row0, a->sel, L->cm_rows, n);
+    a->cm_col0 = ui_scroll_first(a->cm_col0, a->sel, L->cm_cols, n);
+    cm_geom_t m = {0, L->cm_label_w, L->cm_cell_w, L->cm_rows, L->cm_cols, a->cm_row0,
+                   a->cm_col0};
+    matrix_draw(a, &g, &m);
     draw_blit(a, matrix, &g);
     if (legend)
         draw_legend(a, legend);
+}
+
+/* The dashboard's matrix (layout R4b): the whole of it, under a title. */
+void draw_dash_matrix(app_t *a, WINDOW *w)
+{
+    int h, wd;
+    getmaxyx(w, h, wd);
+    ui_grid_t g = draw_grid(a, h, wd);
+    if (!a->have_cache || !a->cm) {
+        draw_put(a, &g, 0, 0, C_LABEL, "Confusion matrix (validation): after the first epoch");
+    } else {
+        char tau[32];
+        if (draw_tau_uniform(a))
+            snprintf(tau, sizeof tau, "\u03c4 %.2f", a->tau[0]);
+        else
+            snprintf(tau, sizeof tau, "per-category \u03c4");
+        draw_printf(a, &g, 0, 0, C_TITLE, "Confusion, val n=%d at %s (c: full view)", a->cache.n,
+                    tau);
+        cm_geom_t m = {1, UI_CM_LABEL_W, a->lay.dm_cell_w, a->k + 1, a->k + 1, 0, 0};
+        matrix_draw(a, &g, &m);
+    }
+    draw_blit(a, w, &g);
 }
 
 /* ---- log ----------------------------------------------------------------------- */
@@ -205,6 +239,10 @@ void draw_dialog(app_t *a)
     char l1[160], l2[64] = "y = yes, any other key = no";
     if (a->confirming == UI_ACT_QUIT) {
         snprintf(l1, sizeof l1, "Save the model to %.60s and quit?", a->v.snap.save_dir);
+    } else if (a->confirming == UI_ACT_AUTO_TUNE) {
+        snprintf(l1, sizeof l1, "Auto-tune: validation coverage %.1f%%. Apply it?",
+                 100 * a->tune_cov);
+        snprintf(l2, sizeof l2, "y = apply it, Esc or any other key = keep tau as it is");
     } else {
         int n = 0;
         for (int c = 0; c < a->k; c++)
@@ -212,7 +250,7 @@ void draw_dialog(app_t *a)
         snprintf(l1, sizeof l1, "Retrain the %d checked judge%s (Stage 1 frozen)?", n,
                  n == 1 ? "" : "s");
     }
-    int tw = (int)strlen(l1) + 2;
+    int tw = (int)(strlen(l1) > strlen(l2) ? strlen(l1) : strlen(l2)) + 2;
     ui_rect_t r = ui_layout_dialog(a->rows, a->cols, 3, tw);
     if (!ui_rect_shown(r))
         return;

@@ -25,8 +25,8 @@ static const ui_key_t key_table[] = {
     {{'-'}, "-", "-", "lower tau by 0.01", NULL, 0, A(TAU_DOWN_SMALL), G(THRESHOLD), 0},
     {{']'}, "]", "]", "raise tau by 0.05", NULL, 0, A(TAU_UP_LARGE), G(THRESHOLD), 0},
     {{'['}, "[", "[", "lower tau by 0.05", NULL, 0, A(TAU_DOWN_LARGE), G(THRESHOLD), 0},
-    {{'t'}, "t", "t", "auto-tune tau on val split", "tune", 4, A(AUTO_TUNE), G(THRESHOLD), 0},
-    {{'d'}, "d", "d", "dashboard", "dash", 7, A(VIEW_DASHBOARD), G(VIEWS), 0},
+    {{'t'}, "t", "t", "auto-tune tau; asks if cov<5%", "tune", 4, A(AUTO_TUNE), G(THRESHOLD), 0},
+    {{'d', 27}, "d/Esc", "d/Esc", "dashboard (Esc: back)", "dash", 7, A(VIEW_DASHBOARD), G(VIEWS), 0},
     {{'c'}, "c", "c", "confusion matrix", "matrix", 8, A(VIEW_CONFUSION), G(VIEWS), 0},
     {{'l'}, "l", "l", "log", "log", 9, A(VIEW_LOG), G(VIEWS), 0},
     {{'?', KEY_F(1)}, "?/F1", "?/F1", "this help", "help", 1, A(VIEW_HELP), G(VIEWS), 0},
@@ -40,7 +40,7 @@ static const ui_key_t key_table[] = {
  * "other" entry is there for the help screen. */
 static const ui_key_t confirm_table[] = {
     {{'y', 'Y'}, "y", "y", "confirm", NULL, 0, A(CONFIRM_YES), G(CONFIRM), 0},
-    {{0}, "other", "other", "any other key cancels", NULL, 0, A(CANCEL), G(CONFIRM), 0},
+    {{27}, "Esc", "Esc", "cancels, as does any but y", NULL, 0, A(CANCEL), G(CONFIRM), 0},
 };
 
 #define NKEYS ((int)(sizeof key_table / sizeof key_table[0]))
@@ -158,7 +158,18 @@ static int group_lines(const ui_key_t *t, int nt, int g, int i, int ascii, char 
     return count;
 }
 
-/* Walks every group; returns the total line count. */
+/* After the keys: how to read the figures (UI_KEYS_NOTES_MIN in keys.h). */
+static const char *const notes[] = {
+    "",
+    "Figures",
+    "  dim: on fewer than 20 val images",
+    "  n: validation images of the category",
+    "  curves without colour: * o + x mark",
+    "  S1, S1 val, J, J val in that order",
+};
+#define NNOTES ((int)(sizeof notes / sizeof notes[0]))
+
+/* Walks every group, then the notes; returns the total line count. */
 static int help_walk(int i, int ascii, char *buf, size_t n)
 {
     int total = 0;
@@ -167,7 +178,9 @@ static int help_walk(int i, int ascii, char *buf, size_t n)
         int nt = g == UI_KEYS_CONFIRM ? NCONFIRM : NKEYS;
         total += group_lines(t, nt, g, i - total, ascii, buf, n);
     }
-    return total;
+    if (i >= total && i < total + NNOTES)
+        snprintf(buf, n, "%s", notes[i - total]);
+    return total + NNOTES;
 }
 
 int ui_keys_help_count(void)

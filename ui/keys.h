@@ -10,7 +10,8 @@
  *    shows a y/n prompt and passes the next key to ui_key_confirm_action()
  *    instead: 'y' or 'Y' is UI_ACT_CONFIRM_YES, KEY_RESIZE and ERR (the
  *    getch timeout) are UI_ACT_NONE (the prompt stays), every other key,
- *    'n' included, is UI_ACT_CANCEL. So 'n' cancels a prompt although it
+ *    'n' and Esc included, is UI_ACT_CANCEL. In normal mode Esc (27) is
+ *    UI_ACT_VIEW_DASHBOARD: it leaves the help, log and matrix views. So 'n' cancels a prompt although it
  *    means "no category trainable" outside one.
  */
 #ifndef MSCNN_UI_KEYS_H
@@ -56,6 +57,9 @@ typedef enum {
 } ui_key_group_t;
 
 #define UI_TAU_STEP_SMALL 0.01
+/* An auto-tune (t) below this validation coverage asks y/n before it
+ * replaces tau. */
+#define UI_TUNE_MIN_COVERAGE 0.05
 #define UI_TAU_STEP_LARGE 0.05
 
 #define UI_KEY_CODES 3

@@ -98,12 +98,43 @@ static void dashboard_wide(ui_layout_t *o, int rows, int cols)
     o->pane[UI_PANE_THRESH] = rect(UI_HEADER_H + body_h, 0, UI_THRESH_H, cols);
 }
 
+static int roomy_fits(int avail, int cols, int k)
+{
+    return cols >= UI_TABLE_W + 1 + UI_CHART_MIN_W &&
+           UI_CM_LABEL_W + (k + 1) * UI_CM_CELL_MIN_W <= UI_TABLE_W && avail >= 2 * k + 5;
+}
+
+static void dashboard_roomy(ui_layout_t *o, int rows, int cols, int k)
+{
+    int body_h = rows - UI_HEADER_H - UI_STATUS_H - UI_THRESH_H;
+    int right_x = UI_TABLE_W + 1, right_w = cols - right_x, y = UI_HEADER_H;
+
+    o->roomy = 1;
+    o->pane[UI_PANE_TABLE] = rect(y, 0, 1 + k, UI_TABLE_W);
+    o->pane[UI_PANE_DMATRIX] = rect(y + 2 + k, 0, body_h - 2 - k, UI_TABLE_W);
+    o->dm_cell_w = iclamp((UI_TABLE_W - UI_CM_LABEL_W) / (k + 1), UI_CM_CELL_MIN_W,
+                          UI_CM_CELL_PREF_W);
+    if (body_h >= 3 * UI_CHART_MIN_H) {
+        int third = body_h / 3;
+        o->pane[UI_PANE_LOSS] = rect(y, right_x, third, right_w);
+        o->pane[UI_PANE_ACC] = rect(y + third, right_x, third, right_w);
+        o->pane[UI_PANE_LR] = rect(y + 2 * third, right_x, body_h - 2 * third, right_w);
+        o->curves = UI_CURVES_STACKED;
+    } else {
+        o->curves = ui_layout_curves(rect(y, right_x, body_h, right_w), &o->pane[UI_PANE_LOSS],
+                                     &o->pane[UI_PANE_ACC]);
+    }
+    o->pane[UI_PANE_THRESH] = rect(y + body_h, 0, UI_THRESH_H, cols);
+}
+
 static void dashboard(ui_layout_t *o, int rows, int cols, int k)
 {
     int avail = rows - UI_HEADER_H - UI_STATUS_H - UI_THRESH_H;
     int table_h = narrow_table_h(avail, k);
 
-    if (cols >= UI_WIDE_COLS && table_h < 1 + k)
+    if (roomy_fits(avail, cols, k))
+        dashboard_roomy(o, rows, cols, k);
+    else if (cols >= UI_WIDE_COLS && table_h < 1 + k)
         dashboard_wide(o, rows, cols);
     else
         dashboard_narrow(o, rows, cols, table_h);
@@ -210,6 +241,6 @@ const char *ui_pane_name(ui_pane_t p)
 {
     static const char *const names[UI_PANE_COUNT] = {
         "header", "status", "table", "threshold", "loss", "accuracy",
-        "matrix", "legend", "log",   "help",      "too-small"};
+        "matrix", "legend", "log",   "help",      "lr",       "dashboard-matrix", "too-small"};
     return (unsigned)p < UI_PANE_COUNT ? names[p] : "?";
 }

@@ -28,6 +28,18 @@
  *     sit side by side, separated by one blank column, over the full
  *     height between the header and the threshold bar, which (like the
  *     status line) stays full width below them.
+ *  R4b Dashboard, roomy (checked before R4 and R3: cols >= UI_TABLE_W + 1 +
+ *     UI_CHART_MIN_W, the whole confusion matrix fits UI_TABLE_W columns at
+ *     UI_CM_CELL_MIN_W per cell, and avail >= 2K + 5): the left column
+ *     (UI_TABLE_W wide) holds the whole table (1 + K rows), a blank row and
+ *     the confusion matrix (UI_PANE_DMATRIX: a title row, the column-title
+ *     row and K + 1 rows; dm_cell_w per cell, at most UI_CM_CELL_PREF_W);
+ *     right of it, one blank column between, the loss, accuracy and
+ *     learning-rate charts (UI_PANE_LR) are stacked over the same height,
+ *     a third each, when each gets UI_CHART_MIN_H rows (else loss and
+ *     accuracy by R5, no learning rate). The threshold bar and the status
+ *     line stay full width below. At 120x40 with K = 10: table 11 rows,
+ *     matrix 25 rows, charts 47x12 each.
  *  R5 Curves inside their rectangle (ui_layout_curves, w x h):
  *     side by side (loss left, accuracy right, each half the width) when
  *     w >= 2 * UI_CHART_MIN_W and either w >= 4 * h (cells are about twice
@@ -102,6 +114,8 @@ typedef enum {
     UI_PANE_LEGEND, /* confusion view */
     UI_PANE_LOG,    /* log view */
     UI_PANE_HELP,   /* help view */
+    UI_PANE_LR,     /* dashboard (roomy), learning-rate curve */
+    UI_PANE_DMATRIX, /* dashboard (roomy), confusion matrix */
     UI_PANE_TOO_SMALL,
     UI_PANE_COUNT
 } ui_pane_t;
@@ -125,6 +139,8 @@ typedef struct {
     int too_small;                  /* R1: only UI_PANE_TOO_SMALL shown */
     ui_rect_t pane[UI_PANE_COUNT];  /* h = w = 0: not shown in this view */
     int wide;                       /* dashboard R4 in use */
+    int roomy;                      /* dashboard R4b in use */
+    int dm_cell_w;                  /* R4b: cell width of the dashboard matrix */
     ui_curves_t curves;             /* R5 */
     int table_rows, table_scroll_max;            /* R6 */
     int cm_label_w, cm_cell_w, cm_rows, cm_cols; /* R7 */

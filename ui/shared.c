@@ -180,6 +180,8 @@ int wb_shared_init(wb_shared_t *sh)
     wb_log_init(&sh->log);
     for (int i = 0; i < WB_NSERIES; i++)
         ui_ring_init(&sh->curves.r[i]);
+    for (int i = 0; i < WB_NSTEP; i++)
+        ui_ring_init(&sh->curves.step[i]);
     sh->snap.eta = 0.0 / 0.0;
     return 0;
 }
@@ -260,6 +262,8 @@ void wb_view_init(wb_view_t *v)
     wb_log_init(&v->log);
     for (int i = 0; i < WB_NSERIES; i++)
         ui_ring_init(&v->curves.r[i]);
+    for (int i = 0; i < WB_NSTEP; i++)
+        ui_ring_init(&v->curves.step[i]);
 }
 
 void wb_view_free(wb_view_t *v) { wb_scores_free(&v->val); }

@@ -23,6 +23,7 @@ typedef struct {
     long steps;
     int published_history; /* s->nhistory at the last publish of `last` */
     double synced;         /* when live's Stage 1 sums were last read */
+    double step_x;         /* x of the last step point published */
 } loop_t;
 
 static wb_state_t state_of(const loop_t *l)
@@ -43,6 +44,25 @@ static double estimate_eta(const session_t *s)
     return eta_seconds(&in);
 }
 
+/* A step point of Stage 1's running figures (under the lock, after a sync). */
+static void push_step(loop_t *l)
+{
+    const session_t *s = l->t->s;
+    const epoch_stats_t *e = &s->live;
+    if (!s->epoch_open || e->phase != PHASE_STAGE1 || e->step <= 0 || e->steps <= 0 ||
+        isnan(e->s1_loss))
+        return;
+    double x = e->epoch - 1 + (double)e->step / e->steps;
+    if (x <= l->step_x)
+        return;
+    wb_curves_t *c = &l->t->sh.curves;
+    ui_ring_push(&c->step[WB_STEP_LOSS], x, e->s1_loss);
+    ui_ring_push(&c->step[WB_STEP_ACC], x, e->s1_acc);
+    ui_ring_push(&c->step[WB_STEP_LR], x, e->lr);
+    l->step_x = x;
+    l->t->sh.snap.curves_version++;
+}
+
 static void publish(loop_t *l, wb_state_t state)
 {
     wb_trainer_t *t = l->t;
@@ -50,11 +70,15 @@ static void publish(loop_t *l, wb_state_t state)
     wb_snap_t *p = &t->sh.snap;
     int k = s->meta.k;
     double eta = estimate_eta(s), now = now_seconds();
+    int fresh = 0;
     if (state != WB_TRAINING || now - l->synced >= 0.1) { /* a few reads a second */
         session_sync(s);
         l->synced = now;
+        fresh = 1;
     }
     pthread_mutex_lock(&t->sh.mu);
+    if (fresh)
+        push_step(l);
     p->state = state;
     p->paused = l->paused;
     p->epoch_open = s->epoch_open;
@@ -111,7 +135,8 @@ static void push_curves(wb_trainer_t *t, const epoch_stats_t *st)
         [WB_S1_LOSS] = st->s1_loss, [WB_S1_VAL_LOSS] = st->s1_val_loss,
         [WB_J_LOSS] = st->j_loss,   [WB_J_VAL_LOSS] = st->j_val_loss,
         [WB_S1_ACC] = st->s1_acc,   [WB_S1_VAL_ACC] = st->s1_val_acc,
-        [WB_J_ACC] = st->j_acc,     [WB_J_VAL_ACC] = st->j_val_acc};
+        [WB_J_ACC] = st->j_acc,     [WB_J_VAL_ACC] = st->j_val_acc,
+        [WB_LR] = st->stage1_frozen ? NAN : st->lr};
     pthread_mutex_lock(&t->sh.mu);
     for (int i = 0; i < WB_NSERIES; i++)
         ui_ring_push(&t->sh.curves.r[i], st->epoch, y[i]);

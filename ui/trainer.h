@@ -134,13 +134,21 @@ typedef struct {
     int have_report;            /* the test report is in the log */
 } wb_snap_t;
 
-/* Per-epoch curves for the dashboard (x: epoch). */
+/* Per-epoch curves for the dashboard (x: epoch; WB_LR: Stage 1's
+ * learning rate at the epoch's last step). */
 enum {
     WB_S1_LOSS, WB_S1_VAL_LOSS, WB_J_LOSS, WB_J_VAL_LOSS,
-    WB_S1_ACC, WB_S1_VAL_ACC, WB_J_ACC, WB_J_VAL_ACC, WB_NSERIES
+    WB_S1_ACC, WB_S1_VAL_ACC, WB_J_ACC, WB_J_VAL_ACC, WB_LR, WB_NSERIES
 };
+/* Within epochs, while Stage 1 trains (x: epoch - 1 + step / steps):
+ * its running loss and accuracy, read whenever the trainer syncs them
+ * (a few times a second), and the learning rate of that step. The rings
+ * keep the last UI_RING_CAP points across epochs, so the epoch just
+ * done keeps its detail after it ends. */
+enum { WB_STEP_LOSS, WB_STEP_ACC, WB_STEP_LR, WB_NSTEP };
 typedef struct {
     ui_ring_t r[WB_NSERIES];
+    ui_ring_t step[WB_NSTEP];
 } wb_curves_t;
 
 /* Validation scores: what the UI re-thresholds. */
