@@ -20,6 +20,8 @@
 #include "report/plot.h"
 #include "base/util.h"
 
+#define MUTED 0x8a8a8au /* plot_priv.h's COL_MUTED: marks and muted text */
+
 typedef struct {
     int w, h;
     unsigned char *px; /* RGB, w * h * 3 */
@@ -277,6 +279,34 @@ static void test_history(const char *dir)
         free(im.px);
     }
     keep_copy(path, "history_full.png");
+
+    /* a retrain of the judges from epoch 21 (Stage 1's training loss ends):
+     * a dashed, labelled mark in the judges' panels, none in Stage 1's */
+    int muted_full[2] = {0, 0};
+    if (load_checked(path, PLOT_HISTORY_W, PLOT_HISTORY_H, &im) == 0) {
+        muted_full[0] = count_colour(&im, MUTED, 0, 0, 0, im.w, im.h / 2);
+        muted_full[1] = count_colour(&im, MUTED, 0, 0, im.h / 2, im.w, im.h);
+        free(im.px);
+    }
+    double rtl[NE], rta[NE];
+    for (int i = 0; i < NE; i++) {
+        rtl[i] = i < 20 ? tl[i] : NAN;
+        rta[i] = i < 20 ? ta[i] : NAN;
+    }
+    plot_history_t hre = {NE, ep, rtl, vl, rta, va, jtl, jvl, jta, jva};
+    snprintf(path, sizeof path, "%s/history_retrain.png", dir);
+    CHECK(plot_history(path, &hre, &e) == 0, "plot_history retrain: %s", e.msg);
+    if (load_checked(path, PLOT_HISTORY_W, PLOT_HISTORY_H, &im) == 0) {
+        int top = count_colour(&im, MUTED, 0, 0, 0, im.w, im.h / 2);
+        int bottom = count_colour(&im, MUTED, 0, 0, im.h / 2, im.w, im.h);
+        CHECK(bottom > muted_full[1] + 200, "retrain mark: %d muted pixels in the judges' "
+                                             "panels, %d without a retrain", bottom,
+              muted_full[1]);
+        CHECK(top <= muted_full[0] + 20, "no retrain mark in Stage 1's panels (%d vs %d)", top,
+              muted_full[0]);
+        free(im.px);
+    }
+    keep_copy(path, "history_retrain.png");
 
     /* before Stage 2: bottom row has no series, says so */
     plot_history_t h1 = {NE, ep, tl, vl, ta, va, NULL, NULL, NULL, NULL};

@@ -60,6 +60,22 @@ int write_history_plot(session_t *s, err_t *e)
     return rc;
 }
 
+/* "τ = 0.70", or "τ per category (0.55 to 0.90)". */
+static const char *tau_text(const session_t *s, char *buf, size_t len)
+{
+    const double *t = s->meta.tau;
+    double lo = t[0], hi = t[0];
+    for (int c = 1; c < s->meta.k; c++) {
+        lo = t[c] < lo ? t[c] : lo;
+        hi = t[c] > hi ? t[c] : hi;
+    }
+    if (lo == hi)
+        snprintf(buf, len, "\u03c4 = %.2f", lo);
+    else
+        snprintf(buf, len, "\u03c4 per category (%.2f to %.2f)", lo, hi);
+    return buf;
+}
+
 static int confusion_plot(session_t *s, const scored_t *sc, const char *what, err_t *e)
 {
     int k = s->meta.k, n = sc->n;
@@ -73,11 +89,13 @@ static int confusion_plot(session_t *s, const scored_t *sc, const char *what, er
     for (int c = 0; c < k; c++)
         names[c] = s->meta.class_names[c];
     names[k] = "OTHER";
-    char title[160], path[2100];
-    snprintf(title, sizeof title, "Two-stage confusion on the %s set (target vs final output)",
-             what);
+    char title[160], path[2100], tau[48];
+    snprintf(title, sizeof title, "Two-stage confusion on the %s set: %d images, %s", what, n,
+             tau_text(s, tau, sizeof tau));
     path_in(path, sizeof path, s->cfg.output_dir, "confusion_matrix.png");
-    int rc = plot_confusion(path, k + 1, m, names, title, e);
+    int rc = plot_confusion_axes(path, k + 1, m, names, title,
+                                 "Target (the true class where Stage 1 is right, else OTHER)",
+                                 "Final output", e);
     free(names);
     free(m);
     free(o);
@@ -101,7 +119,7 @@ static int risk_plot(session_t *s, const scored_t *sc, const char *what, err_t *
     char lj[64], lm[64], mark[64], title[96], path[2100];
     snprintf(lj, sizeof lj, "judge score (AURC %.1f)", 1000 * aj.aurc);
     snprintf(lm, sizeof lm, "MSP (AURC %.1f)", 1000 * am.aurc);
-    snprintf(mark, sizeof mark, "tau: coverage %.2f, risk %.3f", ms.coverage, ms.sel_risk);
+    tau_text(s, mark, sizeof mark); /* the plot adds coverage and risk */
     plot_curve_t curves[2] = {
         {lj, n, cov, rj, !ms.none_accepted, ms.coverage, ms.sel_risk, mark},
         {lm, n, cov, rm, 0, 0, 0, NULL}};

@@ -71,6 +71,10 @@ int plot_history(const char *path, const plot_history_t *h, err_t *e);
  * numbered from 0), title may be NULL ("Confusion matrix"). */
 int plot_confusion(const char *path, int n, const int64_t *m, char *const *names,
                    const char *title, err_t *e);
+/* The same with the axes named rows and cols (plot_confusion(): "True"
+ * and "Predicted"). */
+int plot_confusion_axes(const char *path, int n, const int64_t *m, char *const *names,
+                        const char *title, const char *rows, const char *cols, err_t *e);
 
 /* Where plot_confusion() puts the matrix for the same n, names and title:
  * cell (i, j) covers x in [x + j*cell, x + (j+1)*cell), y in

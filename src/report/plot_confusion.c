@@ -259,7 +259,8 @@ static void draw_counts(cairo_t *cr, const conf_layout_t *L, int n, const int64_
 }
 
 /* Class labels and ticks on both axes, then the axis titles. */
-static void draw_class_labels(cairo_t *cr, const conf_layout_t *L, int n, char *const *names)
+static void draw_class_labels(cairo_t *cr, const conf_layout_t *L, int n, char *const *names,
+                              const char *rows, const char *cols)
 {
     double cell = L->cell, mx = L->x, my = L->y, side = n * cell;
     char buf[256];
@@ -284,8 +285,8 @@ static void draw_class_labels(cairo_t *cr, const conf_layout_t *L, int n, char *
     pl_font(cr, FS_LABEL, 1);
     pl_set_col(cr, COL_TEXT);
     double lab_bottom = my + side + 9 + (L->rotate ? (L->maxw + L->fs) * M_SQRT1_2 : L->fs);
-    pl_text_at(cr, mx + side / 2, lab_bottom + 14, "Predicted", 0.5, 0, 0);
-    pl_text_at(cr, mx - 9 - L->maxw - 14, my + side / 2, "True", 0.5, 1, -M_PI / 2);
+    pl_text_at(cr, mx + side / 2, lab_bottom + 14, cols, 0.5, 0, 0);
+    pl_text_at(cr, mx - 9 - L->maxw - 14, my + side / 2, rows, 0.5, 1, -M_PI / 2);
 }
 
 /* The colourbar right of the matrix: the map from 0 % to 100 %, ticks and
@@ -324,12 +325,18 @@ static void draw_colourbar(cairo_t *cr, const conf_layout_t *L, int n)
     }
     pl_font(cr, FS_LABEL, 0);
     pl_set_col(cr, COL_TEXT);
-    const char *cbl = bh >= 300 ? "share of the true class (row-normalised)" : "row share";
+    const char *cbl = bh >= 300 ? "share of the row (row-normalised)" : "row share";
     pl_text_at(cr, bx + bw + 9 + tmaxw + 12, by + bh / 2, cbl, 0.5, 0, M_PI / 2);
 }
 
 int plot_confusion(const char *path, int n, const int64_t *m, char *const *names,
                    const char *title, err_t *e)
+{
+    return plot_confusion_axes(path, n, m, names, title, "True", "Predicted", e);
+}
+
+int plot_confusion_axes(const char *path, int n, const int64_t *m, char *const *names,
+                        const char *title, const char *rows, const char *cols, err_t *e)
 {
     if (!path || !*path)
         return err_set(e, "plot_confusion: no output file name");
@@ -352,7 +359,7 @@ int plot_confusion(const char *path, int n, const int64_t *m, char *const *names
                0);
     draw_cells(cr, &L, n, m);
     draw_counts(cr, &L, n, m);
-    draw_class_labels(cr, &L, n, names);
+    draw_class_labels(cr, &L, n, names, rows, cols);
     draw_colourbar(cr, &L, n);
     return pl_canvas_save(&c, path, e);
 }

@@ -110,11 +110,44 @@ static void val_label(char *buf, size_t len, const panel_t *p, int n, const doub
         snprintf(buf, len, "val");
 }
 
+/* The epoch before which the judges were retrained with Stage 1 frozen
+ * after Stage 1 had trained (its training loss ends), or NAN. */
+static double retrain_epoch(int n, const double *ep, const double *s1_loss)
+{
+    for (int i = 1; s1_loss && i < n; i++)
+        if (!isfinite(s1_loss[i]) && isfinite(s1_loss[i - 1]))
+            return ep[i];
+    return NAN;
+}
+
+/* A dashed line half an epoch before epoch x, labelled, across the axes. */
+static void mark_retrain(axes_t *a, double x)
+{
+    cairo_t *cr = a->cr;
+    double px = pl_snap(pl_ax_px(a, x - 0.5));
+    cairo_save(cr);
+    pl_set_col(cr, COL_MUTED);
+    cairo_set_line_width(cr, 1);
+    double dash[2] = {4, 3};
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_move_to(cr, px, a->y);
+    cairo_line_to(cr, px, a->y + a->h);
+    cairo_stroke(cr);
+    pl_font(cr, FS_TICK, 0);
+    const char *label = "judges retrained, Stage 1 frozen";
+    cairo_text_extents_t te;
+    cairo_text_extents(cr, label, &te);
+    pl_text_at(cr, px + 4, a->y + 6, label, 0, 0, 0);
+    pl_occ_rect(&a->occ, px, a->y, te.x_advance + 8, FS_TICK + 10); /* the legend keeps off */
+    cairo_restore(cr);
+}
+
 /* One panel in the cell (cx, cy, cw, ch); the x axis spans epochs ex0..ex1
- * (have_x 0: the stage has no data). */
+ * (have_x 0: the stage has no data); a retrain from epoch retrain on is
+ * marked (NAN: none). */
 static void history_panel(cairo_t *cr, double cx, double cy, double cw, double ch,
                           const panel_t *p, int n, const double *ep, int have_x, double ex0,
-                          double ex1)
+                          double ex1, double retrain)
 {
     axes_t a;
     pl_axes_init(&a, cr, cx + 84, cy + 40, cw - 84 - 24, ch - 40 - 60);
@@ -129,6 +162,8 @@ static void history_panel(cairo_t *cr, double cx, double cy, double cw, double c
     if (p->is_acc)
         a.ysuffix = "%";
     pl_axes_grid(&a);
+    if (isfinite(retrain) && retrain > ex0)
+        mark_retrain(&a, retrain);
 
     rgb_t ctr = pl_rgb(PLOT_COLOR_TRAIN), cva = pl_rgb(PLOT_COLOR_VAL);
     legend_item_t items[2];
@@ -174,6 +209,7 @@ int plot_history(const char *path, const plot_history_t *h, err_t *e)
     double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
     int has1 = epoch_range(n, ep, s1, 4, &a0, &a1);
     int has2 = epoch_range(n, ep, j, 4, &b0, &b1);
+    double retrain = retrain_epoch(n, ep, h->s1_train_loss);
 
     double top = 48, cw = c.w / 2.0, ch = (c.h - top) / 2;
     panel_t p[4] = {
@@ -189,7 +225,7 @@ int plot_history(const char *path, const plot_history_t *h, err_t *e)
     for (int k = 0; k < 4; k++) {
         int row = k / 2, col = k % 2;
         history_panel(cr, col * cw, top + row * ch, cw, ch, &p[k], n, ep,
-                      row ? has2 : has1, row ? b0 : a0, row ? b1 : a1);
+                      row ? has2 : has1, row ? b0 : a0, row ? b1 : a1, row ? retrain : NAN);
     }
     free(ep);
     return pl_canvas_save(&c, path, e);
