@@ -5,14 +5,7 @@
 # accuracy has not improved for N epochs, and that run is complete.
 . "${MSCNN_SRCDIR:-.}/tests/lib.sh"
 
-cat >"$T/tiny.ini" <<'INI'
-[data]
-dataset = synth
-synth_train = 700
-synth_test = 100
-[train]
-arch = basic
-INI
+synth_ini "$T/tiny.ini" basic 700 100
 base="--batch -c $T/tiny.ini --threads 2"
 col() { # col FILE NAME: the values of history.csv column NAME, one per line
     awk -F, -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }

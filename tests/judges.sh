@@ -6,16 +6,8 @@
 # scores the test set exactly as the run that trained it.
 . "${MSCNN_SRCDIR:-.}/tests/lib.sh"
 
-cat >"$T/small.ini" <<'INI'
-[data]
-dataset = synth
-synth_train = 1500
-synth_test = 300
-[train]
-arch = basic
-[stage2]
-judge_lr = 0.2
-INI
+synth_ini "$T/small.ini" basic 1500 300
+printf '[stage2]\njudge_lr = 0.2\n' >>"$T/small.ini"
 base="--batch -c $T/small.ini --threads 2"
 
 # The table's rows: category, test J, test MSP, val J, val MSP[, kept].

@@ -23,5 +23,11 @@ done_tests() {
     echo "$(basename "$0"): $checks checks, $failures failed"
     [ "$failures" -eq 0 ]
 }
+# synth_ini FILE ARCH TRAIN TEST: a config of the built-in synth set of
+# TRAIN training and TEST test images and Stage 1 ARCH (append more with >>)
+synth_ini() {
+    printf '[data]\ndataset = synth\nsynth_train = %s\nsynth_test = %s\n[train]\narch = %s\n' \
+        "$3" "$4" "$2" >"$1"
+}
 # accuracy_of FILE: the NN.N of "Stage 1 test accuracy: NN.N%"
 accuracy_of() { sed -n 's/^Stage 1 test accuracy: \([0-9.]*\)%$/\1/p' "$1"; }

@@ -8,16 +8,8 @@
 ST_DIFF=${MSCNN_ST_DIFF:?run through make check}
 
 # air: warm-up, linear decay and lookahead, all of which a resume must continue
-cat >"$T/tiny.ini" <<'INI'
-[data]
-dataset = synth
-synth_train = 700
-synth_test = 100
-[train]
-arch = air
-batch_size = 64
-tta = 0
-INI
+synth_ini "$T/tiny.ini" air 700 100
+printf 'batch_size = 64\ntta = 0\n' >>"$T/tiny.ini"
 base="--batch -c $T/tiny.ini --threads 2"
 same_model() { # same_model DIR_A DIR_B: no tensor differs
     "$ST_DIFF" "$1/model.safetensors" "$2/model.safetensors" >"$T/d1" &&

@@ -6,14 +6,7 @@
 . "${MSCNN_SRCDIR:-.}/tests/lib.sh"
 ST_DIFF=${MSCNN_ST_DIFF:?run through make check}
 
-cat >"$T/small.ini" <<'INI'
-[data]
-dataset = synth
-synth_train = 1500
-synth_test = 300
-[train]
-arch = basic
-INI
+synth_ini "$T/small.ini" basic 1500 300
 base="--batch -c $T/small.ini --threads 2"
 
 # shellcheck disable=SC2086

@@ -150,9 +150,22 @@ expect "a 1-epoch run keeps its step points: $(screen fin | grep -E '^ +[0-9.]+ 
     screen_has '^ +0\.[0-9] +0\.[0-9] +1 +0\.[0-9]'
 keys fin l
 wait_until "the log holds the test report" on_screen "Stage 1 test accuracy:"
+# r retrains the judges: the log compares each category before and after,
+# the plots before it are kept, and both reports are printed on exit.
+keys fin r
+wait_until "r asks to confirm" on_screen "checked judge"
+keys fin y
+kept_before() { [ -s "$T/out5/confusion_matrix_before_retrain.png" ] && [ -s "$T/out5/risk_coverage_before_retrain.png" ]; }
+wait_until "the retrain keeps the plots before it" kept_before
+expect "and writes new ones" [ -s "$T/out5/confusion_matrix.png" ]
+wait_until "the log shows each category before and after" on_screen "Before -> after the retrain"
+expect "with the pooled figures" screen_has '^ *\(pooled\) +[0-9.]+ -> +[0-9.]+ '
 keys fin q
 wait_until "q quits without asking once training is done" pane_dead fin
 expect "the report is printed on exit" on_screen "Final Accuracy:"
+history_has() { tmx capture-pane -p -S -400 -t fin | grep -qF -- "$1"; }
+expect "the report before the retrain is printed too" \
+    history_has "---- the test report before the retrain of the judges ----"
 
 # ---- 4: 120x40, NO_COLOR, LANG=C: the extra room, glyphs, dim figures, auto-tune -------
 cat >"$T/small.ini" <<'INI'

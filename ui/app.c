@@ -367,12 +367,18 @@ int workbench_run(const options_t *o, volatile sig_atomic_t *stop)
     wb_trainer_join(&a->tr);
     end_screen(a);
     int status = a->tr.exit_status ? 1 : a->signalled ? 130 : 0;
+    if (a->tr.report_before && a->tr.report && !a->signalled) {
+        fputs("---- the test report before the retrain of the judges ----\n", stdout);
+        fputs(a->tr.report_before, stdout);
+        fputs("---- the test report after it ----\n", stdout);
+    }
     if (a->tr.report && !a->signalled)
         fputs(a->tr.report, stdout);
     long last = a->tr.sh.log.total - 1; /* the trainer's last word: saved or not */
     if (last >= 0)
         fprintf(stderr, "mscnn: %s\n", wb_log_get(&a->tr.sh.log, last));
     free(a->tr.report);
+    free(a->tr.report_before);
     json_decref(fin.settings);
     session_close(&s);
     app_free(a);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "report/progress.h"
 
 /* ---- colours ------------------------------------------------------------ */
 
@@ -174,15 +175,10 @@ static const char *const phase_name[] = {"Stage 1", "judge pool", "judges", "val
 
 static void fmt_duration(char *buf, size_t n, double s)
 {
-    if (isnan(s) || s < 0) {
-        snprintf(buf, n, "--");
-        return;
-    }
-    long t = lround(s);
-    if (t >= 3600)
-        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    if (isfinite(s) && s >= 0)
+        eta_format(s, buf, n); /* M:SS or H:MM:SS, as the batch progress line */
     else
-        snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+        snprintf(buf, n, "--");
 }
 
 /* The header's parts in screen order, each with a priority (0 first) and

@@ -225,6 +225,39 @@ static void save(loop_t *l, const char *why)
                   why, t->s->meta.epoch, t->s->meta.epoch == 1 ? "" : "s");
 }
 
+/* After a retrain: each category's judge AURC and coverage before and
+ * after, in the log. */
+static void log_before_after(wb_trainer_t *t, const scored_t *test)
+{
+    report_figures_t now;
+    report_figures(t->s, test, &now);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = t->have_figures ? open_memstream(&buf, &len) : NULL;
+    if (fp) {
+        print_before_after(fp, t->s, &t->figures, &now);
+        fclose(fp);
+        wb_shared_log_raw(&t->sh, buf);
+        free(buf);
+    }
+    t->figures = now;
+    t->have_figures = 1;
+}
+
+/* Before a retrain's plots replace them: the earlier ones as
+ * NAME_before_retrain.png. */
+static void keep_plots_before(wb_trainer_t *t)
+{
+    static const char *const names[] = {"confusion_matrix", "risk_coverage"};
+    for (int i = 0; i < 2; i++) {
+        char from[2200], to[2200];
+        snprintf(from, sizeof from, "%s/%s.png", t->s->cfg.output_dir, names[i]);
+        snprintf(to, sizeof to, "%s/%s_before_retrain.png", t->s->cfg.output_dir, names[i]);
+        if (rename(from, to) == 0)
+            wb_shared_log(&t->sh, "Kept the plot before the retrain as %s", to);
+    }
+}
+
 /* The end of the run's epochs: what finish_run() does in --batch, with the
  * report going to the log (and printed on stdout after the screen closes). */
 static void finish(loop_t *l)
@@ -245,6 +278,15 @@ static void finish(loop_t *l)
     }
     if (t->changed || tune.tuned)
         save(l, "end of training");
+    const model_meta_t *m = &s->meta;
+    if (s->stopped_early)
+        wb_shared_log(&t->sh, "Stopped early after epoch %d: Stage 1's validation accuracy has "
+                              "not improved for %d epochs (--patience)", m->epoch,
+                      o->train.patience);
+    if (o->train.save_best && m->best_epoch > 0 && m->best_epoch != m->epoch)
+        wb_shared_log(&t->sh, "Best epoch %d (Stage 1 validation accuracy %.1f%%) saved to "
+                              "%s.best; the report describes epoch %d", m->best_epoch,
+                      100 * m->best_val_acc, o->save_model, m->epoch);
     scored_t test = {0}, unseen = {0};
     session_score(s, &s->data.test, &test);
     if (s->data.has_unseen)
@@ -258,9 +300,13 @@ static void finish(loop_t *l)
         fclose(fp);
         wb_shared_log(&t->sh, "---- test report (printed again when mscnn exits) ----");
         wb_shared_log_raw(&t->sh, buf);
-        free(t->report);
+        free(t->report_before);
+        t->report_before = t->report; /* a retrain keeps the report before it */
         t->report = buf;
     }
+    log_before_after(t, &test);
+    if (t->report_before)
+        keep_plots_before(t);
     if (f->predictions[0] && write_predictions(f->predictions, s, &test, u, &e))
         set_error(l, "--predictions", e.msg);
     if (write_report_json(s, f, &test, u, &tune, &e))

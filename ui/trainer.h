@@ -226,6 +226,10 @@ typedef struct {
     int exit_status;     /* 0, or 1 after an error or a failed final save */
     char *report;        /* the test report once the run's epochs are done (malloc'd,
                           * the caller frees it after wb_trainer_join), or NULL */
+    char *report_before; /* after a retrain of the judges: the report before it (the
+                          * same ownership), or NULL */
+    report_figures_t figures; /* the last report's per-category figures */
+    int have_figures;
 } wb_trainer_t;
 
 /* Starts the thread on an opened session (the session must not be used by

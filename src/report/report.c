@@ -194,6 +194,33 @@ static void print_ranking(FILE *fp, const session_t *s, const scored_t *t)
     print_category_aurc(fp, s, t);
 }
 
+void report_figures(const session_t *s, const scored_t *t, report_figures_t *f)
+{
+    int k = s->meta.k, n[DATASET_MAX_CLASSES + 1] = {0}, kept[DATASET_MAX_CLASSES + 1] = {0};
+    f->k = k;
+    for (int i = 0; i < t->n; i++) {
+        int c = t->p[i], ok = t->score[i] >= s->meta.tau[c];
+        n[c]++, n[k]++;
+        kept[c] += ok, kept[k] += ok;
+    }
+    for (int c = 0; c <= k; c++) {
+        f->coverage[c] = n[c] ? (double)kept[c] / n[c] : NAN;
+        f->aurc[c] = c < k ? report_category_aurc(t, c, t->score)
+                           : 1000 * metrics_aurc(t->n, t->y, t->p, t->score).aurc;
+    }
+}
+
+void print_before_after(FILE *fp, const session_t *s, const report_figures_t *b,
+                        const report_figures_t *a)
+{
+    fprintf(fp, "Before -> after the retrain (test set, images Stage 1 assigned to each):\n");
+    fprintf(fp, "  %-14s %21s %19s\n", "category", "judge AURC x1000", "coverage at tau");
+    for (int c = 0; c <= a->k; c++)
+        fprintf(fp, "  %-14s %9.2f -> %8.2f %7.1f%% -> %5.1f%%\n",
+                c < a->k ? s->meta.class_names[c] : "(pooled)", b->aurc[c], a->aurc[c],
+                100 * b->coverage[c], 100 * a->coverage[c]);
+}
+
 void print_report(FILE *fp, const session_t *s, const scored_t *t, const scored_t *unseen,
                   const tune_info_t *tune)
 {

@@ -32,6 +32,21 @@ typedef struct {
  * lines are "Final Accuracy: NN.N% (11-way; always-OTHER NN.N%, never-OTHER
  * NN.N%)" and "Stage 1 test accuracy: NN.N%". unseen: the scores of
  * s->data.unseen, which add the "Unseen kinds" section, or NULL. */
+/* The per-category test figures a retrain of the judges is judged by:
+ * the judge's AURC x1000 and the coverage at tau of the images Stage 1
+ * assigned to each category; index k holds the pooled figures. */
+typedef struct {
+    int k;
+    double aurc[DATASET_MAX_CLASSES + 1];
+    double coverage[DATASET_MAX_CLASSES + 1];
+} report_figures_t;
+
+void report_figures(const session_t *s, const scored_t *t, report_figures_t *f);
+/* "category  judge AURC x1000 before -> after  coverage before -> after"
+ * per category and pooled. */
+void print_before_after(FILE *fp, const session_t *s, const report_figures_t *before,
+                        const report_figures_t *after);
+
 void print_report(FILE *fp, const session_t *s, const scored_t *test, const scored_t *unseen,
                   const tune_info_t *tune);
 /* The "Unseen kinds" section (report_unseen.c): the share of the unseen
