@@ -332,8 +332,23 @@ static void test_preflight(void)
     rmdir(dir);
 }
 
+/* path_parent(), which the preflight and the output checks share. */
+static void test_path_parent(void)
+{
+    static const char *const cases[][2] = {
+        {"file.csv", "."}, {"out/file.csv", "out"}, {"/file.csv", "/"}, {"a/b/c", "a/b"},
+        {"a/b/", "a"}, {"/", "/"}, {"dir//", "."}, {"/top/", "/"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64];
+        path_parent(cases[i][0], out, sizeof out);
+        CHECK(!strcmp(out, cases[i][1]), "path_parent('%s') = '%s', expected '%s'",
+              cases[i][0], out, cases[i][1]);
+    }
+}
+
 int main(void)
 {
+    test_path_parent();
     if (!mkdtemp(tmp)) {
         perror("mkdtemp");
         return 1;

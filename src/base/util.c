@@ -216,6 +216,21 @@ int parse_bool(const char *s, int *out)
 
 /* ---- paths -------------------------------------------------------------- */
 
+void path_parent(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s", path);
+    size_t len = strlen(out);
+    while (len > 1 && out[len - 1] == '/')
+        out[--len] = 0;
+    char *slash = strrchr(out, '/');
+    if (!slash)
+        snprintf(out, n, ".");
+    else if (slash == out)
+        out[1] = 0;
+    else
+        *slash = 0;
+}
+
 int mkdir_p(const char *path, err_t *e)
 {
     char buf[4096];

@@ -60,6 +60,9 @@ int parse_bool(const char *s, int *out); /* 1/0, true/false, yes/no, on/off */
  * "0.68999999999999995"); buf holds at least 32 bytes. Returns buf. */
 char *fmt_double(char buf[32], double v);
 
+/* The directory part of path into out: "." when it has none, "/" for a
+ * file in the root; trailing slashes of path are ignored. */
+void path_parent(const char *path, char *out, size_t n);
 /* mkdir -p; 0 or -1 with e set. */
 int mkdir_p(const char *path, err_t *e);
 /* rm -rf of a directory we created (only regular files inside, one level). */

@@ -202,19 +202,6 @@ int finish_run(session_t *s, const finish_config_t *f, err_t *e)
     return rc;
 }
 
-/* The directory part of path ("." when it has none). */
-static void parent_of(const char *path, char *out, size_t n)
-{
-    snprintf(out, n, "%s", path);
-    char *slash = strrchr(out, '/');
-    if (!slash)
-        snprintf(out, n, ".");
-    else if (slash == out)
-        out[1] = 0;
-    else
-        *slash = 0;
-}
-
 /* flag's path names a file mscnn can create: not a directory, in an
  * existing directory it can write in. */
 static int check_out_file(const char *flag, const char *path, const char *what, err_t *e)
@@ -224,7 +211,7 @@ static int check_out_file(const char *flag, const char *path, const char *what, 
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return err_set(e, "%s '%s' is a directory; expected the path of a %s file to write",
                        flag, path, what);
-    parent_of(path, dir, sizeof dir);
+    path_parent(path, dir, sizeof dir);
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return err_set(e, "%s '%s': the directory '%s' does not exist", flag, path, dir);
     if (access(dir, W_OK | X_OK) != 0)

@@ -14,31 +14,16 @@
 
 #define PATH_LEN 4096
 
-static void parent_of(const char *path, char *out, size_t n)
-{
-    snprintf(out, n, "%s", path);
-    size_t len = strlen(out);
-    while (len > 1 && out[len - 1] == '/')
-        out[--len] = 0;
-    char *slash = strrchr(out, '/');
-    if (!slash)
-        snprintf(out, n, ".");
-    else if (slash == out)
-        out[1] = 0;
-    else
-        *slash = 0;
-}
-
 /* A directory mscnn will create (mkdir -p) or replace: its nearest
  * existing ancestor must be a directory it can write in. */
 static int check_creatable(const char *flag, const char *path, err_t *e)
 {
     char dir[PATH_LEN];
     struct stat st;
-    parent_of(path, dir, sizeof dir);
+    path_parent(path, dir, sizeof dir);
     while (stat(dir, &st) != 0 && strcmp(dir, ".") && strcmp(dir, "/")) {
         char up[PATH_LEN];
-        parent_of(dir, up, sizeof up);
+        path_parent(dir, up, sizeof up);
         snprintf(dir, sizeof dir, "%s", up);
     }
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
