@@ -43,4 +43,11 @@ expect "--save_best 0 keeps no best model" [ ! -e "$T/p.best" ]
 # shellcheck disable=SC2086
 run_mscnn "$T/o" "$T/e" $base --resume --save_model "$T/p"
 expect "an early-stopped run has nothing to resume (got $rc)" [ "$rc" -eq 2 ]
+# A file where the best model would go is refused before the first step.
+: >"$T/q.best"
+# shellcheck disable=SC2086
+run_mscnn "$T/o" "$T/e" $base --epochs 1 --save_model "$T/q" --output_dir "$T/qout"
+expect "a file at DIR.best exits 2 (got $rc)" [ "$rc" -eq 2 ]
+expect "it names --save_best: $(cat "$T/e")" grep_in "$T/e" "--save_best: the best model's directory '$T/q.best' is a regular file"
+expect "nothing was trained" [ ! -e "$T/q" ]
 done_tests

@@ -35,7 +35,9 @@ static int check_creatable(const char *flag, const char *path, err_t *e)
     return 0;
 }
 
-static int check_save_model(const char *dir, err_t *e)
+/* dir (what: the flag that names it) is absent or an mscnn model that a
+ * save may replace, in a place mscnn can write. */
+static int check_model_dir(const char *what, const char *dir, err_t *e)
 {
     struct stat st;
     char ini[PATH_LEN + 16];
@@ -45,15 +47,27 @@ static int check_save_model(const char *dir, err_t *e)
     if (stat(dir, &st) == 0) {
         snprintf(ini, sizeof ini, "%s/model.ini", dir);
         if (!S_ISDIR(st.st_mode))
-            return err_set(e, "--save_model '%s' is %s, not an mscnn model directory; "
-                              "refusing to overwrite it (choose another --save_model)", dir,
-                           file_kind(st.st_mode));
+            return err_set(e, "%s '%s' is %s, not an mscnn model directory; "
+                              "refusing to overwrite it (choose another --save_model)", what,
+                           dir, file_kind(st.st_mode));
         if (access(ini, F_OK) != 0)
-            return err_set(e, "--save_model '%s' exists and is not an mscnn model directory "
+            return err_set(e, "%s '%s' exists and is not an mscnn model directory "
                               "(it has no model.ini); refusing to overwrite it (choose "
-                              "another --save_model)", dir);
+                              "another --save_model)", what, dir);
     }
-    return check_creatable("--save_model", dir, e);
+    return check_creatable(what, dir, e);
+}
+
+/* --save_model, and with --save_best its DIR.best beside it. */
+static int check_save_model(const options_t *o, err_t *e)
+{
+    if (check_model_dir("--save_model", o->save_model, e))
+        return -1;
+    if (!o->save_best || o->epochs == 0 || !o->save_model[0])
+        return 0;
+    char best[PATH_LEN];
+    snprintf(best, sizeof best, "%s.best", o->save_model);
+    return check_model_dir("--save_best: the best model's directory", best, e);
 }
 
 static int check_output_dir_kind(const char *dir, err_t *e)
@@ -72,7 +86,7 @@ int setup_preflight(const options_t *o, err_t *e)
 {
     finish_config_t fin;
     setup_finish_config(o, &fin);
-    if (finish_config_check(&fin, e) || check_save_model(o->save_model, e) ||
+    if (finish_config_check(&fin, e) || check_save_model(o, e) ||
         check_output_dir_kind(o->output_dir, e))
         return -2;
     return 0;

@@ -188,11 +188,12 @@ static void plan_run(session_t *s)
         s->stage1_frozen = m->stage1_frozen;
         return;
     }
-    lookahead_free(&s->model->la); /* a loaded model's run is over */
     s->sched_start = m->epoch;
     s->run_epochs = s->sched_epochs = s->cfg.train.epochs;
-    if (s->run_epochs > 0) /* a new run: its own best epoch */
-        s->meta.best_epoch = 0;
+    if (s->run_epochs > 0) { /* a new run: a fresh lookahead, its own best epoch */
+        lookahead_free(&s->model->la);
+        m->best_epoch = 0;
+    } /* (evaluating keeps a saved run's lookahead, should it be saved again) */
 }
 
 /* no_data: an empty training set of the model's classes, for the shape. */
