@@ -19,8 +19,8 @@ check_page() { # FILE WHAT
         sh -c '! grep -q "@[A-Za-z_]*@" "$1"' sh "$1"
     expect "$2 names version $version in its title line" \
         grep -q "^\.TH MSCNN 1 .*\"mscnn $version\"" "$1"
-    expect "$2 names the sysconfdir $MSCNN_SYSCONFDIR" \
-        grep -qF -- "$MSCNN_SYSCONFDIR/mscnn/mscnn.ini" "$1"
+    expect "$2 names the sysconfdir $MSCNN_SYSCONFDIR (break points \\: aside)" \
+        sh -c 'sed "s/\\\\://g" "$1" | grep -qF -- "$2/mscnn/mscnn.ini"' sh "$1" "$MSCNN_SYSCONFDIR"
 }
 check_page "$page" "man/mscnn.1"
 
