@@ -157,7 +157,8 @@ wait_until "r asks to confirm" on_screen "checked judge"
 keys fin y
 kept_before() { [ -s "$T/out5/confusion_matrix_before_retrain.png" ] && [ -s "$T/out5/risk_coverage_before_retrain.png" ]; }
 wait_until "the retrain keeps the plots before it" kept_before
-expect "and writes new ones" [ -s "$T/out5/confusion_matrix.png" ]
+new_plots() { [ -s "$T/out5/confusion_matrix.png" ] && [ -s "$T/out5/risk_coverage.png" ]; }
+wait_until "and writes new ones" new_plots
 wait_until "the log shows each category before and after" on_screen "Before -> after the retrain"
 expect "with the pooled figures" screen_has '^ *\(pooled\) +[0-9.]+ -> +[0-9.]+ '
 keys fin q
