@@ -180,18 +180,25 @@ static void print_ranking(FILE *fp, const session_t *s, const scored_t *t)
     fprintf(fp, "  %-14s %7s %10s %10s %8s\n", "category", "tau", "judge AUROC", "MSP AUROC",
             "S1 acc");
     for (int c = 0; c < k; c++) {
-        long n = 0, hit = 0;
-        for (int i = 0; i < t->n; i++)
-            if (t->y[i] == c) {
-                n++;
-                hit += t->p[i] == c;
-            }
+        long n = 0, hit = report_class_hits(t, c, &n);
         fprintf(fp, "  %-14s %7.4f %10.4f %10.4f %7.1f%%\n", s->meta.class_names[c],
                 s->meta.tau[c], uc[c], mc[c], n ? 100.0 * hit / n : 0.0);
     }
     free(uc);
     free(mc);
     print_category_aurc(fp, s, t);
+}
+
+long report_class_hits(const scored_t *sc, int c, long *n)
+{
+    long hit = 0;
+    *n = 0;
+    for (int i = 0; i < sc->n; i++)
+        if (sc->y[i] == c) {
+            (*n)++;
+            hit += sc->p[i] == c;
+        }
+    return hit;
 }
 
 void report_figures(const session_t *s, const scored_t *t, report_figures_t *f)

@@ -67,12 +67,7 @@ static json_t *categories(const session_t *s, const scored_t *t)
     metrics_auroc_per_class(t->n, k, t->y, t->p, t->msp, mc);
     json_t *a = json_array();
     for (int c = 0; c < k; c++) {
-        long n = 0, hit = 0;
-        for (int i = 0; i < t->n; i++)
-            if (t->y[i] == c) {
-                n++;
-                hit += t->p[i] == c;
-            }
+        long n = 0, hit = report_class_hits(t, c, &n);
         json_t *row = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I}", "name",
                                 str(s->meta.class_names[c]), "tau", num(s->meta.tau[c]),
                                 "judge_auroc", num(uc[c]), "msp_auroc", num(mc[c]),

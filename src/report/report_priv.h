@@ -5,6 +5,8 @@
 
 #include "train/session.h"
 
+/* Test images of class c that Stage 1 classed right; *n: images of c. */
+long report_class_hits(const scored_t *sc, int c, long *n);
 /* AURC x1000 of kappa over the images of sc Stage 1 assigned to c (NaN
  * when there are none). */
 double report_category_aurc(const scored_t *sc, int c, const double *kappa);
