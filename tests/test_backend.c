@@ -586,6 +586,91 @@ static void test_repeatable(void)
 
 /* ---- the cases, for one backend ------------------------------------------------- */
 
+/* ---- bf16 ---------------------------------------------------------------- */
+
+static void set_precision(backend_t *x, const char *precision)
+{
+    char warning[256];
+    err_t e;
+    CHECK(!backend_set_precision(x, precision, 0, warning, sizeof warning, &e),
+          "%s: --precision %s is accepted", x->name, precision);
+}
+
+/* The reference's bf16 emulation against its own fp32: different (the
+ * operands were rounded) by about what bf16's 8-bit significand allows,
+ * a relative rounding error of at most 2^-9 per operand. */
+static void test_bf16_error(void)
+{
+    conv_desc_t d;
+    conv_desc_init(&d, 2, 24, 11, 11, 32, 3, 1, 1);
+    size_t nx = (size_t)2 * 24 * 11 * 11, nw = (size_t)32 * 24 * 9, ny = (size_t)2 * 32 * 121;
+    float *x = ref->alloc(ref, nx), *w = ref->alloc(ref, nw), *y32 = ref->alloc(ref, ny);
+    float *y16 = ref->alloc(ref, ny), *hx = afloat(nx), *hw = afloat(nw);
+    for (size_t i = 0; i < nx; i++)
+        hx[i] = rng_uniform(&rng) * 2.0f - 1.0f;
+    for (size_t i = 0; i < nw; i++)
+        hw[i] = rng_uniform(&rng) * 2.0f - 1.0f;
+    ref->upload(ref, x, hx, nx);
+    ref->upload(ref, w, hw, nw);
+    ref->conv2d_forward(ref, &d, x, w, NULL, y16); /* ref is in bf16 mode here */
+    ref->bf16 = 0;
+    ref->conv2d_forward(ref, &d, x, w, NULL, y32);
+    ref->bf16 = 1;
+    double e = check_nerr(y32, y16, ny);
+    CHECK(e > 1e-9 && e < 1e-4,
+          "ref bf16 conv against fp32: normalised error %.3g (expected 1e-9 to 1e-4)", e);
+    ref->free(ref, x), ref->free(ref, w), ref->free(ref, y32), ref->free(ref, y16);
+    afree(hx), afree(hw);
+}
+
+/* The backend's bf16 convolutions against the reference's emulation, which
+ * rounds the same operands to bf16 (products of two bf16 values are exact
+ * in fp32, so only the order of the fp32 sums differs): the fp32 limits. */
+static void test_bf16(void)
+{
+    if (be->bf16_support == BF16_NONE) {
+        printf("  %s bf16: skipped: the backend computes in fp32 only\n", be->name);
+        return;
+    }
+    set_precision(be, "bf16");
+    set_precision(ref, "bf16");
+    CHECK(be->bf16 && ref->bf16 && strstr(be->desc, ", bf16"), "%s: bf16 is set and named",
+          be->name);
+    printf("  %s bf16 (%s)\n", be->name,
+           be->bf16_support == BF16_NATIVE ? "this CPU's bf16 instructions"
+                                           : "emulated: this CPU has no bf16 instructions");
+    test_conv(1, 3, 8, 8, 5, 3, 1, 1, 1);
+    test_conv(3, 4, 9, 9, 6, 3, 1, 2, 0);
+    test_conv(2, 3, 32, 32, 24, 2, 0, 1, 0);  /* the whitening conv */
+    test_conv(3, 17, 9, 7, 19, 3, 1, 1, 0);   /* channels not a multiple of 8 */
+    test_conv(4, 32, 15, 15, 64, 3, 1, 1, 1);
+    test_conv(259, 16, 4, 4, 16, 3, 1, 1, 1); /* more than one chunk of images */
+    test_conv_pool(2, 24, 31, 64, 3, 1, 2, 0); /* air's first group */
+    test_conv_pool(1, 3, 9, 13, 3, 1, 2, 1);
+    test_conv_pool(2, 32, 7, 40, 3, 1, 2, 1);
+    test_conv_pool(258, 16, 6, 16, 3, 1, 2, 0);
+    test_bf16_error();
+    set_precision(be, "fp32");
+    set_precision(ref, "fp32");
+    CHECK(!be->bf16 && strstr(be->desc, ", fp32") && !strstr(be->desc, "bf16, "),
+          "%s: back to fp32, named once", be->name);
+}
+
+static void test_precision_choice(void)
+{
+    char warning[256];
+    err_t e;
+    CHECK(backend_set_precision(be, "fp16", 0, warning, sizeof warning, &e) == -1 &&
+              strstr(e.msg, "fp16") && strstr(e.msg, "auto, fp32 or bf16"),
+          "%s: an unknown precision is refused, naming it", be->name);
+    CHECK(!backend_set_precision(be, "auto", 0, warning, sizeof warning, &e) && !be->bf16,
+          "%s: auto is fp32 where the recipe does not ask for bf16", be->name);
+    CHECK(!backend_set_precision(be, "auto", 1, warning, sizeof warning, &e) &&
+              be->bf16 == (be->bf16_support == BF16_NATIVE),
+          "%s: auto with a bf16 recipe is bf16 exactly where it is native", be->name);
+    set_precision(be, "fp32");
+}
+
 static void test_one_backend(void)
 {
     test_memory();
@@ -635,6 +720,8 @@ static void test_one_backend(void)
     test_linear(1, 17, 3, 1);
     test_linear(5, 64, 10, 1);
     test_linear(32, 2304, 512, 0);
+    test_precision_choice();
+    test_bf16();
 }
 
 int main(void)

@@ -129,6 +129,28 @@ backend_t *backend_open(const char *device, int threads, err_t *e)
     return be;
 }
 
+int backend_set_precision(backend_t *be, const char *precision, int prefer_bf16,
+                          char *warning, size_t size, err_t *e)
+{
+    warning[0] = '\0';
+    int want = !strcmp(precision, "bf16") ||
+               (!strcmp(precision, "auto") && prefer_bf16 && be->bf16_support == BF16_NATIVE);
+    if (strcmp(precision, "auto") && strcmp(precision, "fp32") && strcmp(precision, "bf16"))
+        return err_set(e, "--precision: expected auto, fp32 or bf16, got '%s'", precision);
+    if (want && be->bf16_support == BF16_NONE)
+        return err_set(e, "--precision bf16: the %s backend computes in fp32 only; use "
+                          "--precision fp32", be->name);
+    if (want && be->bf16_support == BF16_EMULATED && strcmp(be->name, "ref"))
+        snprintf(warning, size, "this CPU has no bf16 instructions (%s): bf16 is emulated, "
+                                "slower than fp32", be->desc);
+    be->bf16 = want;
+    size_t len = strlen(be->desc); /* replaces what an earlier call added */
+    if (len > 6 && (!strcmp(be->desc + len - 6, ", fp32") || !strcmp(be->desc + len - 6, ", bf16")))
+        len -= 6;
+    snprintf(be->desc + len, sizeof be->desc - len, ", %s", want ? "bf16" : "fp32");
+    return 0;
+}
+
 void backend_free(backend_t *be)
 {
     if (!be)

@@ -26,6 +26,14 @@
 backend_t *backend_open(const char *device, int threads, err_t *e);
 void backend_free(backend_t *be);
 
+/* Sets be's precision from "auto", "fp32" or "bf16": auto is bf16 when
+ * prefer_bf16 (the recipe asks for it) and the backend computes bf16
+ * natively, else fp32. bf16 on a backend without it is an error (-1, e
+ * says why); on one that only emulates it, *warning gets a sentence
+ * saying so (else ""). be->desc gains ", bf16" or ", fp32". */
+int backend_set_precision(backend_t *be, const char *precision, int prefer_bf16,
+                          char *warning, size_t size, err_t *e);
+
 /* 0 when device is a well-formed device string (whether or not this
  * machine has it), else -1 with e listing the accepted forms. */
 int backend_device_check(const char *device, err_t *e);

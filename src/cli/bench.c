@@ -30,7 +30,7 @@
 #define PROFILE_STEPS 3
 
 typedef struct {
-    const char *arch, *backend;
+    const char *arch, *backend, *precision;
     int batch, threads, k, warmup, repeats, profile;
 } bench_opts_t;
 
@@ -74,6 +74,8 @@ static void usage(FILE *fp)
             "      --classes K         outputs, 2 to 1000 (default 10)\n"
             "      --device NAME       auto, cpu, ref (the plain reference loops), gpu or\n"
             "                          gpu:N (default auto); --backend is the same\n"
+            "      --precision P       auto, fp32 or bf16 (default auto: bf16 for air\n"
+            "                          where the CPU has bf16 instructions)\n"
             "      --profile           also print where a training step's time goes,\n"
             "                          layer by layer\n"
             "  -h, --help              this help\n\n"
@@ -82,7 +84,8 @@ static void usage(FILE *fp)
             arch_list(), MAX_REPEATS, TARGET_SECONDS);
 }
 
-enum { O_ARCH = 1, O_BATCH, O_THREADS, O_REPEATS, O_WARMUP, O_CLASSES, O_BACKEND, O_PROFILE };
+enum { O_ARCH = 1, O_BATCH, O_THREADS, O_REPEATS, O_WARMUP, O_CLASSES, O_BACKEND, O_PROFILE,
+       O_PRECISION };
 
 static int int_opt(const char *flag, const char *val, long lo, long hi, int *out)
 {
@@ -118,9 +121,11 @@ static int parse(int argc, char **argv, bench_opts_t *o)
         {"device", required_argument, NULL, O_BACKEND},
         {"backend", required_argument, NULL, O_BACKEND},
         {"profile", no_argument, NULL, O_PROFILE},
+        {"precision", required_argument, NULL, O_PRECISION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    *o = (bench_opts_t){.arch = "basic", .backend = "auto", .batch = 32, .k = 10, .warmup = 2};
+    *o = (bench_opts_t){.arch = "basic", .backend = "auto",
+                        .precision = "auto", .batch = 32, .k = 10, .warmup = 2};
     opterr = 0;
     optind = 1;
     int c, rc = 0;
@@ -148,6 +153,14 @@ static int parse(int argc, char **argv, bench_opts_t *o)
             }
             break;
         case O_PROFILE: o->profile = 1; break;
+        case O_PRECISION:
+            o->precision = optarg;
+            if (strcmp(optarg, "auto") && strcmp(optarg, "fp32") && strcmp(optarg, "bf16")) {
+                fprintf(stderr, "mscnn bench: --precision: expected auto, fp32 or bf16, got "
+                                "'%s'\n", optarg);
+                rc = -1;
+            }
+            break;
         case 'h': usage(stdout); return 1;
         case ':':
             fprintf(stderr, "mscnn bench: %s needs a value\n", argv[optind - 1]);
@@ -275,6 +288,12 @@ static int setup(bench_t *b, err_t *e)
     b->be = backend_open(o->backend, o->threads, e);
     if (!b->be)
         return -1;
+    char warning[BACKEND_DESC_LEN + 80];
+    if (backend_set_precision(b->be, o->precision, !strcmp(o->arch, "air"), warning,
+                              sizeof warning, e))
+        return -1;
+    if (warning[0])
+        fprintf(stderr, "mscnn bench: warning: %s\n", warning);
     net_spec_t spec = {.arch = o->arch, .prefix = "stage1.", .k = o->k, .in_c = 3,
                        .in_h = 32, .in_w = 32, .max_batch = o->batch,
                        .side_width = strcmp(o->arch, JUDGE_ARCH) ? 0 : JUDGE_SIDE(o->k)};

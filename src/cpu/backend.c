@@ -89,7 +89,7 @@ static const char *isa_name(dnnl_cpu_isa_t isa)
 {
     switch (isa) {
     case dnnl_cpu_isa_avx512_core_amx: return "AVX-512 + AMX";
-    case dnnl_cpu_isa_avx512_core_bf16: return "AVX-512 + bf16";
+    case dnnl_cpu_isa_avx512_core_bf16: return "AVX-512 BF16";
     case dnnl_cpu_isa_avx512_core_vnni: return "AVX-512 + VNNI";
     case dnnl_cpu_isa_avx512_core: return "AVX-512";
     case dnnl_cpu_isa_avx2_vnni: return "AVX2 + VNNI";
@@ -100,11 +100,24 @@ static const char *isa_name(dnnl_cpu_isa_t isa)
     }
 }
 
+/* oneDNN computes bf16 convolutions with the CPU's own instructions from
+ * AVX-512 BF16 (Cooper Lake, Zen 4) and AMX (Sapphire Rapids) on; below
+ * those it converts to fp32 and back (AVX-512) or runs its reference
+ * loops: correct, and slower than fp32. */
+static int bf16_support(dnnl_cpu_isa_t isa)
+{
+    return isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx
+               ? BF16_NATIVE
+               : BF16_EMULATED;
+}
+
 void backend_cpu_init(backend_t *be)
 {
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
     be->name = "cpu";
+    be->bf16_support = bf16_support(isa);
     snprintf(be->desc, sizeof be->desc, "cpu: %d thread%s, %s", be->threads,
-             be->threads == 1 ? "" : "s", isa_name(dnnl_get_effective_cpu_isa()));
+             be->threads == 1 ? "" : "s", isa_name(isa));
     cpu_priv_t *p = xcalloc(1, sizeof *p);
     be->priv = p;
     cpu_guard_t g;

@@ -26,6 +26,14 @@
 
 #define CONV_CHUNK 256   /* images per primitive call */
 
+/* the backend's oneDNN state, set to the backend's precision */
+static conv_engine_t *conv_engine_of(const backend_t *be)
+{
+    conv_engine_t *ce = ((cpu_priv_t *)be->priv)->conv;
+    ce->bf16 = be->bf16;
+    return ce;
+}
+
 static conv_desc_t chunk_desc(const conv_desc_t *d, int n)
 {
     conv_desc_t c = *d;
@@ -76,7 +84,7 @@ void cpu_conv2d_forward(backend_t *be, const conv_desc_t *d, const float *x, con
 {
     cpu_guard_t g;
     cpu_enter(be, &g);
-    conv_engine_t *ce = ((cpu_priv_t *)be->priv)->conv;
+    conv_engine_t *ce = conv_engine_of(be);
     size_t xs = (size_t)d->cin * d->h * d->w, ys = (size_t)d->cout * d->oh * d->ow;
     for (int n0 = 0; n0 < d->n; n0 += CONV_CHUNK) {
         int nc = d->n - n0 < CONV_CHUNK ? d->n - n0 : CONV_CHUNK;
@@ -171,7 +179,7 @@ void cpu_conv2d_backward(backend_t *be, const conv_desc_t *d, const float *x, co
         return;
     cpu_guard_t g;
     cpu_enter(be, &g);
-    conv_engine_t *ce = ((cpu_priv_t *)be->priv)->conv;
+    conv_engine_t *ce = conv_engine_of(be);
     size_t xs = (size_t)d->cin * d->h * d->w, ys = (size_t)d->cout * d->oh * d->ow;
     for (int n0 = 0; n0 < d->n; n0 += CONV_CHUNK) {
         int nc = d->n - n0 < CONV_CHUNK ? d->n - n0 : CONV_CHUNK;
@@ -200,7 +208,7 @@ static int block_of(const dnnl_memory_desc_t *md, int n, int c, int h, int w)
     const int blocks[3] = {1, 8, 16};
     for (int i = 0; i < 3; i++) {
         dnnl_memory_desc_t t;
-        conv_md4(&t, n, c, h, w, tags[i]);
+        conv_md4(&t, n, c, h, w, dnnl_f32, tags[i]);
         if (dnnl_memory_desc_equal(md, &t))
             return blocks[i];
     }
@@ -229,7 +237,7 @@ void cpu_conv2d_maxpool_forward(backend_t *be, const conv_desc_t *d, int k, int 
     cpu_guard_t g;
     cpu_enter(be, &g);
     check_index_range(d);
-    conv_engine_t *ce = ((cpu_priv_t *)be->priv)->conv;
+    conv_engine_t *ce = conv_engine_of(be);
     int ph = (d->oh - k) / s + 1, pw = (d->ow - k) / s + 1;
     size_t xs = (size_t)d->cin * d->h * d->w, ps = (size_t)d->cout * ph * pw;
     for (int n0 = 0; n0 < d->n; n0 += CONV_CHUNK) {
@@ -262,7 +270,7 @@ void cpu_conv2d_maxpool_backward(backend_t *be, const conv_desc_t *d, int k, int
         return;
     cpu_guard_t g;
     cpu_enter(be, &g);
-    conv_engine_t *ce = ((cpu_priv_t *)be->priv)->conv;
+    conv_engine_t *ce = conv_engine_of(be);
     int ph = (d->oh - k) / s + 1, pw = (d->ow - k) / s + 1;
     size_t xs = (size_t)d->cin * d->h * d->w, ps = (size_t)d->cout * ph * pw;
     for (int n0 = 0; n0 < d->n; n0 += CONV_CHUNK) {

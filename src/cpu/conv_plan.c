@@ -106,25 +106,29 @@ float *conv_slot(conv_engine_t *ce, int which, size_t bytes)
 
 /* ---- memory descriptors and ports -------------------------------------- */
 
-void conv_md4(dnnl_memory_desc_t *md, int a, int b, int c, int d, dnnl_format_tag_t tag)
+void conv_md4(dnnl_memory_desc_t *md, int a, int b, int c, int d, dnnl_data_type_t dt,
+              dnnl_format_tag_t tag)
 {
     dnnl_dims_t dims = {a, b, c, d};
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, tag));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 4, dims, dt, tag));
 }
 
-void conv_x_md(const conv_desc_t *d, dnnl_format_tag_t tag, dnnl_memory_desc_t *md)
+void conv_x_md(const conv_desc_t *d, dnnl_data_type_t dt, dnnl_format_tag_t tag,
+               dnnl_memory_desc_t *md)
 {
-    conv_md4(md, d->n, d->cin, d->h, d->w, tag);
+    conv_md4(md, d->n, d->cin, d->h, d->w, dt, tag);
 }
 
-void conv_w_md(const conv_desc_t *d, dnnl_format_tag_t tag, dnnl_memory_desc_t *md)
+void conv_w_md(const conv_desc_t *d, dnnl_data_type_t dt, dnnl_format_tag_t tag,
+               dnnl_memory_desc_t *md)
 {
-    conv_md4(md, d->cout, d->cin, d->kh, d->kw, tag);
+    conv_md4(md, d->cout, d->cin, d->kh, d->kw, dt, tag);
 }
 
-void conv_y_md(const conv_desc_t *d, dnnl_format_tag_t tag, dnnl_memory_desc_t *md)
+void conv_y_md(const conv_desc_t *d, dnnl_data_type_t dt, dnnl_format_tag_t tag,
+               dnnl_memory_desc_t *md)
 {
-    conv_md4(md, d->n, d->cout, d->oh, d->ow, tag);
+    conv_md4(md, d->n, d->cout, d->oh, d->ow, dt, tag);
 }
 
 void conv_b_md(const conv_desc_t *d, dnnl_memory_desc_t *md)
@@ -222,12 +226,13 @@ static void geometry(const conv_desc_t *d, dnnl_dims_t strides, dnnl_dims_t pad_
 /* Forward primitive descriptor with the given algorithm, NULL when not
  * implemented. */
 static dnnl_primitive_desc_t fwd_pd_for(conv_engine_t *ce, const conv_desc_t *d, int bias,
-                                        dnnl_alg_kind_t alg)
+                                        int bf16, dnnl_alg_kind_t alg)
 {
     dnnl_memory_desc_t src, wei, dst, b;
-    conv_x_md(d, dnnl_format_tag_any, &src);
-    conv_w_md(d, dnnl_format_tag_any, &wei);
-    conv_y_md(d, dnnl_format_tag_any, &dst);
+    dnnl_data_type_t in = bf16 ? dnnl_bf16 : dnnl_f32;
+    conv_x_md(d, in, dnnl_format_tag_any, &src);
+    conv_w_md(d, in, dnnl_format_tag_any, &wei);
+    conv_y_md(d, dnnl_f32, dnnl_format_tag_any, &dst);
     conv_b_md(d, &b);
     dnnl_dims_t s, pl, pr;
     geometry(d, s, pl, pr);
@@ -247,16 +252,17 @@ const dnnl_memory_desc_t *conv_query(dnnl_primitive_desc_t pd, dnnl_query_t what
     return dnnl_primitive_desc_query_md(pd, what, 0);
 }
 
-static conv_plan_t *plan_new(conv_engine_t *ce, const conv_desc_t *d, int bias)
+static conv_plan_t *plan_new(conv_engine_t *ce, const conv_desc_t *d, int bias, int bf16)
 {
     conv_plan_t *p = xcalloc(1, sizeof *p);
     p->d = *d;
     p->bias = bias;
-    if (winograd_candidate(d))
-        p->fwd_pd = fwd_pd_for(ce, d, bias, dnnl_convolution_winograd);
+    p->bf16 = bf16;
+    if (!bf16 && winograd_candidate(d))
+        p->fwd_pd = fwd_pd_for(ce, d, bias, 0, dnnl_convolution_winograd);
     p->winograd = p->fwd_pd != NULL;
     if (!p->fwd_pd)
-        p->fwd_pd = fwd_pd_for(ce, d, bias, dnnl_convolution_direct);
+        p->fwd_pd = fwd_pd_for(ce, d, bias, bf16, dnnl_convolution_direct);
     if (!p->fwd_pd) {
         fprintf(stderr, "mscnn: oneDNN has no convolution for %dx%dx%d -> %d, kernel %d, "
                         "pad %d, stride %d\n", d->cin, d->h, d->w, d->cout, d->kh, d->pad,
@@ -264,9 +270,9 @@ static conv_plan_t *plan_new(conv_engine_t *ce, const conv_desc_t *d, int bias)
         abort();
     }
     dnnl_memory_desc_t ux, uw, uy;
-    conv_x_md(d, dnnl_nchw, &ux);
-    conv_w_md(d, dnnl_oihw, &uw);
-    conv_y_md(d, dnnl_nchw, &uy);
+    conv_x_md(d, dnnl_f32, dnnl_nchw, &ux);
+    conv_w_md(d, dnnl_f32, dnnl_oihw, &uw);
+    conv_y_md(d, dnnl_f32, dnnl_nchw, &uy);
     step_t *f = &p->fwd;
     DNNL_CHECK(dnnl_primitive_desc_clone(&f->pd, p->fwd_pd));
     DNNL_CHECK(dnnl_primitive_create(&f->prim, f->pd));
@@ -282,9 +288,11 @@ static dnnl_primitive_desc_t bwd_pd(conv_engine_t *ce, conv_plan_t *p, int weigh
 {
     const conv_desc_t *d = &p->d;
     dnnl_memory_desc_t src, wei, dst, b;
-    conv_x_md(d, dnnl_format_tag_any, &src);
-    conv_w_md(d, dnnl_format_tag_any, &wei);
-    conv_y_md(d, dnnl_format_tag_any, &dst);
+    /* bf16: the operands read in bf16, the gradient written in fp32 */
+    dnnl_data_type_t in = p->bf16 ? dnnl_bf16 : dnnl_f32;
+    conv_x_md(d, weights ? in : dnnl_f32, dnnl_format_tag_any, &src);
+    conv_w_md(d, weights ? dnnl_f32 : in, dnnl_format_tag_any, &wei);
+    conv_y_md(d, in, dnnl_format_tag_any, &dst);
     conv_b_md(d, &b);
     dnnl_dims_t s, pl, pr;
     geometry(d, s, pl, pr);
@@ -292,7 +300,7 @@ static dnnl_primitive_desc_t bwd_pd(conv_engine_t *ce, conv_plan_t *p, int weigh
         dnnl_alg_kind_t alg = attempt == 0 ? dnnl_convolution_winograd : dnnl_convolution_direct;
         dnnl_primitive_desc_t hint = p->fwd_pd, own_hint = NULL;
         if (attempt == 1 && p->winograd) /* a direct hint for a direct backward */
-            hint = own_hint = fwd_pd_for(ce, d, p->bias, alg);
+            hint = own_hint = fwd_pd_for(ce, d, p->bias, p->bf16, alg);
         dnnl_convolution_desc_t cd;
         if (weights)
             DNNL_CHECK(dnnl_convolution_backward_weights_desc_init(
@@ -320,9 +328,9 @@ static dnnl_primitive_desc_t bwd_pd(conv_engine_t *ce, conv_plan_t *p, int weigh
 static void plan_backward(conv_engine_t *ce, conv_plan_t *p, int weights, step_t *s)
 {
     dnnl_memory_desc_t ux, uw, uy;
-    conv_x_md(&p->d, dnnl_nchw, &ux);
-    conv_w_md(&p->d, dnnl_oihw, &uw);
-    conv_y_md(&p->d, dnnl_nchw, &uy);
+    conv_x_md(&p->d, dnnl_f32, dnnl_nchw, &ux);
+    conv_w_md(&p->d, dnnl_f32, dnnl_oihw, &uw);
+    conv_y_md(&p->d, dnnl_f32, dnnl_nchw, &uy);
     s->pd = bwd_pd(ce, p, weights);
     DNNL_CHECK(dnnl_primitive_create(&s->prim, s->pd));
     if (weights) {
@@ -353,11 +361,11 @@ void conv_plan_bwd_weights(conv_engine_t *ce, conv_plan_t *p)
 conv_plan_t *conv_get_plan(conv_engine_t *ce, const conv_desc_t *d, int bias)
 {
     for (conv_plan_t *p = ce->plans; p; p = p->next)
-        if (p->bias == bias && conv_desc_equal(&p->d, d))
+        if (p->bias == bias && p->bf16 == ce->bf16 && conv_desc_equal(&p->d, d))
             return p;
     if (ce->nplans >= MAX_PLANS)
         flush_plans(ce);
-    conv_plan_t *p = plan_new(ce, d, bias);
+    conv_plan_t *p = plan_new(ce, d, bias, ce->bf16);
     p->next = ce->plans;
     ce->plans = p;
     ce->nplans++;

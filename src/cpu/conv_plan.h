@@ -34,6 +34,7 @@ typedef struct {
 typedef struct conv_plan {
     conv_desc_t d;                /* d.n: images per call (a chunk) */
     int bias;
+    int bf16;                     /* operands read in bf16 (outputs stay fp32) */
     int winograd;                 /* algorithm of fwd_pd */
     dnnl_primitive_desc_t fwd_pd; /* also the hint for the backward steps */
     step_t fwd, bwd_data, bwd_weights;
@@ -51,6 +52,7 @@ struct conv_engine {
     dnnl_stream_t stream;
     conv_plan_t *plans;
     int nplans;
+    int bf16;                     /* the precision of plans made from now on */
     void *slot[NSLOTS];           /* grow-only scratch, one per role */
     size_t slot_bytes[NSLOTS];
 };
@@ -60,10 +62,14 @@ float *conv_slot(conv_engine_t *ce, int which, size_t bytes);
 
 /* memory descriptors of x (n, cin, h, w), w (cout, cin, kh, kw),
  * y (n, cout, oh, ow) with a layout tag, and of the bias (cout) */
-void conv_md4(dnnl_memory_desc_t *md, int a, int b, int c, int d, dnnl_format_tag_t tag);
-void conv_x_md(const conv_desc_t *d, dnnl_format_tag_t tag, dnnl_memory_desc_t *md);
-void conv_w_md(const conv_desc_t *d, dnnl_format_tag_t tag, dnnl_memory_desc_t *md);
-void conv_y_md(const conv_desc_t *d, dnnl_format_tag_t tag, dnnl_memory_desc_t *md);
+void conv_md4(dnnl_memory_desc_t *md, int a, int b, int c, int d, dnnl_data_type_t dt,
+              dnnl_format_tag_t tag);
+void conv_x_md(const conv_desc_t *d, dnnl_data_type_t dt, dnnl_format_tag_t tag,
+               dnnl_memory_desc_t *md);
+void conv_w_md(const conv_desc_t *d, dnnl_data_type_t dt, dnnl_format_tag_t tag,
+               dnnl_memory_desc_t *md);
+void conv_y_md(const conv_desc_t *d, dnnl_data_type_t dt, dnnl_format_tag_t tag,
+               dnnl_memory_desc_t *md);
 void conv_b_md(const conv_desc_t *d, dnnl_memory_desc_t *md);
 
 /* An input operand: the user buffer itself, or reordered into slot s.

@@ -39,16 +39,31 @@ void conv_desc_init(conv_desc_t *d, int n, int cin, int h, int w, int cout,
 
 typedef struct backend backend_t;
 
+/* What a backend can do with bf16 (backend_t.bf16_support): nothing, the
+ * arithmetic in fp32 on rounded operands (correct, not faster), or the
+ * hardware's own bf16 instructions. */
+enum { BF16_NONE = 0, BF16_EMULATED, BF16_NATIVE };
+
 #define BACKEND_DESC_LEN 160
 
 struct backend {
     const char *name;  /* "ref", "cpu", ... as the registry knows it */
     char desc[BACKEND_DESC_LEN]; /* for headers and reports, e.g.
-                                    "cpu: 2 threads, AVX-512 + AMX" */
+                                    "cpu: 2 threads, AVX-512 + AMX, bf16" */
     char note[BACKEND_DESC_LEN]; /* why the registry chose it, when that is
                                     news ("auto: ..."); else empty */
     void *priv;        /* backend-owned scratch/state */
     int threads;       /* CPU threads the backend uses */
+
+    /* Precision. With bf16 set, every convolution reads its operands (x
+     * and w forward; dy and w for dx; x and dy for dw and db) rounded to
+     * bf16 (round to nearest even), accumulates in fp32 and writes fp32:
+     * the tensors between ops, the weights, batch-norm statistics, the
+     * loss and the optimizer stay fp32. Linear layers stay fp32. Set it
+     * through backend_set_precision() (backends/registry.h), which checks
+     * bf16_support. */
+    int bf16;
+    int bf16_support;  /* BF16_NONE (0), BF16_EMULATED, BF16_NATIVE */
 
     /* memory: zero-filled backend buffers of count elements; free takes
      * either kind (and NULL) */

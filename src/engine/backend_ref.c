@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/bf16.h"
 #include "base/philox.h"
 #include "base/util.h"
 #include "engine/backend_ref.h"
@@ -109,10 +110,34 @@ static void valid_range(int kx, int pad, int stride, int in, int out, int *lo,
         *lo = *hi;
 }
 
-static void ref_conv2d_forward(backend_t *be, const conv_desc_t *d, const float *x,
-                               const float *w, const float *b, float *y)
+/* The operand a convolution reads: src itself, or in bf16 mode a copy
+ * rounded to bf16 (released by operand_done). */
+static const float *operand(const backend_t *be, const float *src, size_t count)
 {
-    (void)be;
+    if (!be->bf16 || !src)
+        return src;
+    float *r = afloat(count);
+    for (size_t i = 0; i < count; i++)
+        r[i] = bf16_round(src[i]);
+    return r;
+}
+
+static void operand_done(const float *used, const float *src)
+{
+    if (used != src)
+        afree((float *)used);
+}
+
+static size_t conv_x_count(const conv_desc_t *d) { return (size_t)d->n * d->cin * d->h * d->w; }
+static size_t conv_w_count(const conv_desc_t *d)
+{
+    return (size_t)d->cout * d->cin * d->kh * d->kw;
+}
+static size_t conv_y_count(const conv_desc_t *d) { return (size_t)d->n * d->cout * d->oh * d->ow; }
+
+static void conv_forward(const conv_desc_t *d, const float *x, const float *w, const float *b,
+                         float *y)
+{
     /* x (n, cin, h, w), w (cout, cin, kh, kw), b (cout), y (n, cout, oh, ow) */
     const int s = d->stride, p = d->pad;
     for (int n = 0; n < d->n; n++) {
@@ -223,17 +248,32 @@ static void conv_input_grad(const conv_desc_t *d, const float *w, const float *d
     }
 }
 
+static void ref_conv2d_forward(backend_t *be, const conv_desc_t *d, const float *x,
+                               const float *w, const float *b, float *y)
+{
+    const float *xr = operand(be, x, conv_x_count(d)), *wr = operand(be, w, conv_w_count(d));
+    conv_forward(d, xr, wr, b, y);
+    operand_done(xr, x), operand_done(wr, w);
+}
+
 static void ref_conv2d_backward(backend_t *be, const conv_desc_t *d, const float *x,
                                 const float *w, const float *dy, float *dx,
                                 float *dw, float *db)
 {
-    (void)be;
+    const float *dyr = operand(be, dy, conv_y_count(d));
     if (db)
-        conv_bias_grad(d, dy, db);
-    if (dw)
-        conv_weight_grad(d, x, dy, dw);
-    if (dx)
-        conv_input_grad(d, w, dy, dx);
+        conv_bias_grad(d, dyr, db);
+    if (dw) {
+        const float *xr = operand(be, x, conv_x_count(d));
+        conv_weight_grad(d, xr, dyr, dw);
+        operand_done(xr, x);
+    }
+    if (dx) {
+        const float *wr = operand(be, w, conv_w_count(d));
+        conv_input_grad(d, wr, dyr, dx);
+        operand_done(wr, w);
+    }
+    operand_done(dyr, dy);
 }
 
 /* conv then max pool through an unpooled (n, cout, oh, ow) temporary */
@@ -650,6 +690,7 @@ static void ref_sgd_step(backend_t *be, size_t count, float *param, const float 
 void backend_ref_init(backend_t *be)
 {
     be->name = "ref";
+    be->bf16_support = BF16_EMULATED;
     snprintf(be->desc, sizeof be->desc, "ref: plain reference loops, 1 thread");
     be->alloc = ref_alloc;
     be->alloc_i32 = ref_alloc_i32;
