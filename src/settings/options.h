@@ -25,6 +25,7 @@ typedef struct {
                                 stderr is not a terminal, 0 = every step; 30 */
     int threads;             /* --threads, 0 = all cores */
     char device[16];         /* --device: auto, cpu, ref, gpu or gpu:N (registry.h) */
+    char precision[8];       /* --precision: auto, fp32 or bf16 (registry.h) */
     uint64_t seed;           /* --seed */
     char output_dir[1024];   /* --output_dir, default "." */
     char save_model[1024];   /* --save_model, default "multistage_cnn_model" */

@@ -17,6 +17,7 @@ static const char *const schedule_names[] = {"constant", "linear", "cosine", NUL
 static const char *const recipe_names[] = {"auto", "keras", "air", NULL};
 static const char *const fill_names[] = {"zero", "reflect", NULL};
 static const char *const flip_names[] = {"random", "alternate", "none", NULL};
+static const char *const precision_names[] = {"auto", "fp32", "bf16", NULL};
 
 const char *const setting_sections[] = {"run", "data", "train", "stage2", NULL};
 
@@ -50,13 +51,18 @@ const setting_t settings[] = {
                               "lines; only the report on stdout and errors\n"
                               "and warnings on stderr")},
     {INT("run", "threads", threads, 0, 1024, "0"), OPT(11, "threads", NULL),
-     HELP(H_TRAINING, 15, "N", "worker threads, 0 to 1024; 0 = all cores\n(default %s)")},
+     HELP(H_TRAINING, 16, "N", "worker threads, 0 to 1024; 0 = all cores\n(default %s)")},
     /* the device names are the registry's: it checks them */
     {TEXT("run", "device", device, "auto"), .check = backend_device_check,
      OPT(12, "device", NULL),
      HELP(H_TRAINING, 14, "NAME", "auto, cpu, ref (plain reference loops) or gpu[:N]\n"
                                   "(default %s: the GPU when this build has one and\n"
                                   "a device answers)")},
+    {CHOICE("run", "precision", precision, precision_names, "auto"), OPT(43, "precision", NULL),
+     HELP(H_TRAINING, 15, "P", "auto, fp32 or bf16: what convolutions compute\n"
+                               "in; weights, statistics and loss stay fp32\n"
+                               "(default %s: bf16 for the air recipe where the\n"
+                               "CPU has bf16 instructions, else fp32)")},
     {U64("run", "seed", seed, "42"), OPT(10, "seed", NULL),
      HELP(H_TRAINING, 13, "N", "random seed, 0 to 2^64-1 (default %s)")},
     {PATH("run", "output_dir", output_dir, 0, "."), OPT(13, "output_dir", "output-dir"),
@@ -131,7 +137,7 @@ const setting_t settings[] = {
      HELP(H_TRAINING, 1, "N", "training epochs, 0 to 100000; 0 only evaluates\n"
                               "(default %s)")},
     {INT("train", "patience", patience, 0, 100000, "0"), OPT(42, "patience", NULL),
-     HELP(H_TRAINING, 16, "N", "stop when Stage 1's validation accuracy has\n"
+     HELP(H_TRAINING, 17, "N", "stop when Stage 1's validation accuracy has\n"
                                "not improved for N epochs; 0 = never\n"
                                "(default %s)")},
     {INT("train", "batch_size", batch_size, 1, 65536, "32"), OPT(3, "batch_size", "batch-size"),

@@ -214,6 +214,7 @@ int setup_session_config(const options_t *o, session_config_t *c, err_t *e)
         adopt_model_data(&r, &meta, &c->data);
     setup_train_config(&r, &c->train);
     COPY(c->device, r.device);
+    COPY(c->precision, r.precision);
     c->threads = r.threads;
     COPY(c->load_model, r.load_model);
     COPY(c->save_model, r.save_model);

@@ -224,6 +224,20 @@ static void alloc_scratch(session_t *s)
     s->gather_offset = xcalloc(b, sizeof(double));
 }
 
+/* The backend's precision: --precision, auto taking bf16 for the air
+ * recipe where the backend has it natively. */
+static int open_precision(session_t *s, err_t *e)
+{
+    char warning[BACKEND_DESC_LEN + 96];
+    const char *precision = s->cfg.precision[0] ? s->cfg.precision : "auto";
+    if (backend_set_precision(s->be, precision, !strcmp(s->cfg.train.recipe, "air"), warning,
+                              sizeof warning, e))
+        return -1;
+    if (warning[0])
+        fprintf(stderr, "mscnn: warning: --precision bf16: %s\n", warning);
+    return 0;
+}
+
 int session_open(session_t *s, const session_config_t *o, err_t *e)
 {
     memset(s, 0, sizeof *s);
@@ -246,7 +260,7 @@ int session_open(session_t *s, const session_config_t *o, err_t *e)
     if (rc)
         return rc;
     s->be = backend_open(o->device, o->threads, e);
-    if (!s->be)
+    if (!s->be || open_precision(s, e))
         return -1;
     if ((rc = setup_model(s, dir, e)))
         return rc;
@@ -359,7 +373,7 @@ void session_set_diverged(session_t *s, const char *hint, const char *fmt, ...)
 static const char *const base_cols[] = {
     "epoch", "stage1_loss", "stage1_accuracy", "stage1_val_loss", "stage1_val_accuracy",
     "judge_loss", "judge_accuracy", "judge_val_loss", "judge_val_accuracy", "lr", "judge_lr",
-    "seconds", "images_per_s"};
+    "seconds", "images_per_s", "bf16"};
 #define NBASE ((int)(sizeof base_cols / sizeof base_cols[0]))
 static const char *const cat_cols[] = {"stage1_val_accuracy", "judge_loss", "judge_accuracy",
                                        "judge_val_accuracy", "trainable"};
@@ -394,7 +408,7 @@ int session_history_row(session_t *s, err_t *e)
     double *row = xcalloc(NBASE + NCAT * k, sizeof *row);
     double base[NBASE] = {st->epoch, st->s1_loss, st->s1_acc, st->s1_val_loss, st->s1_val_acc,
                           st->j_loss, st->j_acc, st->j_val_loss, st->j_val_acc, st->lr,
-                          st->judge_lr, st->seconds, st->img_s};
+                          st->judge_lr, st->seconds, st->img_s, s->be->bf16};
     memcpy(row, base, sizeof base);
     for (int c = 0; c < k; c++) {
         const cat_stats_t *cs = &st->cat[c];

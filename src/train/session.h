@@ -33,6 +33,8 @@ typedef struct {
                                 own replace these */
     train_config_t train;
     char device[16];         /* --device: auto, cpu, ref, gpu or gpu:N */
+    char precision[8];       /* --precision: auto (bf16 for the air recipe where it is
+                                native), fp32 or bf16 */
     int threads;             /* 0 = all cores */
     char load_model[1024];   /* the model to start from, "" = none */
     char save_model[1024];   /* where the model is saved after each epoch */
