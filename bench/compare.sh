@@ -1,9 +1,11 @@
 #!/bin/sh
 # compare.sh - mscnn against PyTorch on this machine, side by side.
 #
-# For each case (air batch 256, basic batch 32, basic batch 256) it runs
-# `mscnn bench` and bench/pytorch_twin.py (the same network in PyTorch,
-# its faster of NCHW and channels_last) back to back, ROUNDS times. Each
+# For each case (air batch 256, basic batch 32, basic batch 256; a case
+# may name its precision, air:256:bf16) it runs `mscnn bench` and
+# bench/pytorch_twin.py (the same network in PyTorch, its faster of NCHW
+# and channels_last; in bf16, CPU autocast with channels_last) back to
+# back, ROUNDS times. Each
 # round gives a ratio of training images/s measured minutes apart at most;
 # the headline ratio is the median of those (robust to a round disturbed
 # by other jobs), shown with the median images/s of each. It also measures
@@ -14,12 +16,13 @@
 # another process disturbed. See bench/README.md.
 #
 # Usage: bench/compare.sh [--mscnn PATH] [--threads N] [--rounds N] [--cases LIST]
-#                         [--wait S]
+#                         [--wait S] [--precision P]
 #   --mscnn PATH   the mscnn binary (default: $MSCNN_BIN, ./mscnn, then mscnn in PATH)
 #   --threads N    threads for both (default 2)
 #   --rounds N     undisturbed rounds per case (default 3)
-#   --cases LIST   comma-separated arch:batch pairs (default air:256,basic:32,basic:256)
+#   --cases LIST   comma-separated arch:batch[:precision] (default air:256,basic:32,basic:256)
 #   --wait S       longest wait for a quiet machine before a round (default 600)
+#   --precision P  fp32 or bf16, for cases that name none (default fp32)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +31,7 @@ threads=2
 rounds=3
 wait_max=600
 cases=air:256,basic:32,basic:256
+precision=fp32
 python=/usr/bin/python3
 
 die() { echo "compare.sh: $*" >&2; exit 2; }
@@ -39,13 +43,15 @@ while [ $# -gt 0 ]; do
     --rounds) [ $# -ge 2 ] || die "--rounds needs a number"; rounds=$2; shift 2 ;;
     --cases) [ $# -ge 2 ] || die "--cases needs a list like air:256,basic:32"; cases=$2; shift 2 ;;
     --wait) [ $# -ge 2 ] || die "--wait needs seconds"; wait_max=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --precision) [ $# -ge 2 ] || die "--precision needs fp32 or bf16"; precision=$2; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
     esac
 done
 case $threads in ''|*[!0-9]*) die "--threads: expected a positive integer, got '$threads'" ;; esac
 case $rounds in ''|*[!0-9]*|0) die "--rounds: expected a positive integer, got '$rounds'" ;; esac
 case $wait_max in ''|*[!0-9]*) die "--wait: expected seconds, got '$wait_max'" ;; esac
+case $precision in fp32|bf16) ;; *) die "--precision: expected fp32 or bf16, got '$precision'" ;; esac
 
 if [ -z "$mscnn" ]; then
     if [ -x ./mscnn ]; then mscnn=./mscnn; else mscnn=$(command -v mscnn || true); fi
@@ -144,6 +150,9 @@ summary=""
 for c in $(echo "$cases" | tr ',' ' '); do
     arch=${c%%:*}
     batch=${c#*:}
+    prec=$precision
+    case $batch in *:*) prec=${batch#*:}; batch=${batch%%:*} ;; esac
+    case $prec in fp32|bf16) ;; *) die "case '$c': expected arch:batch[:fp32|bf16]" ;; esac
     : >"$tmp/m"
     : >"$tmp/t"
     : >"$tmp/g"
@@ -158,11 +167,12 @@ for c in $(echo "$cases" | tr ',' ' '); do
         ours=""
         top -b -d 1 >"$tmp/top" 2>/dev/null &
         monitor=$!
-        watched "$mscnn" bench --arch "$arch" --batch_size "$batch" --threads "$threads" ||
+        watched "$mscnn" bench --arch "$arch" --batch_size "$batch" --threads "$threads" \
+            --precision "$prec" ||
             die "mscnn bench failed ($arch batch $batch): $(tail -n 2 "$tmp/err")"
         mline=$(tail -n 1 "$tmp/out")
         watched env $torch_env "$python" "$here/pytorch_twin.py" --arch "$arch" \
-            --batch_size "$batch" --threads "$threads" ||
+            --batch_size "$batch" --threads "$threads" --precision "$prec" ||
             die "pytorch_twin.py failed ($arch batch $batch): $(tail -n 2 "$tmp/err")"
         tline=$(tail -n 1 "$tmp/out")
         kill "$monitor" 2>/dev/null
@@ -187,9 +197,11 @@ for c in $(echo "$cases" | tr ',' ' '); do
     tm=$(median <"$tmp/t")
     gm=$(median <"$tmp/g")
     ratio=$(median <"$tmp/r" | awk '{ printf "%.2f", $1 }')
-    printf '%-12s %12.1f %12.1f %8sx  %s\n' "$arch/$batch" "$mm" "$tm" "$ratio" "$rounds_txt"
+    label=$arch/$batch
+    [ "$prec" = fp32 ] || label=$label/$prec
+    printf '%-12s %12.1f %12.1f %8sx  %s\n' "$label" "$mm" "$tm" "$ratio" "$rounds_txt"
     share=$(awk -v g="$gm" -v s="$sgemm" 'BEGIN { printf "%.0f", 100 * g / s }')
-    summary="$summary$arch/$batch: mscnn trains at $gm GFLOP/s = $share% of sgemm
+    summary="$summary$label: mscnn trains at $gm GFLOP/s = $share% of sgemm
 "
 done
 echo "(ratio: median over rounds of mscnn/torch; img/s: medians over rounds)"

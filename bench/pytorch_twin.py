@@ -7,7 +7,10 @@ src/engine/net.c) on synthetic 32x32x3 input at a given batch size: forward,
 softmax cross-entropy, backward and a Nesterov SGD step per iteration, after
 warm-up, median of repeats; then times inference. Runs both memory layouts
 (NCHW and channels_last) and reports the faster, ending with the same
-machine-readable line as `mscnn bench`:
+machine-readable line as `mscnn bench`. With --precision bf16 it trains
+under CPU autocast to bfloat16 (channels_last only, the layout oneDNN's
+bf16 kernels want), as mscnn's --precision bf16 does: convolutions in
+bf16, weights and loss in fp32. The last line is:
 
     train_img_s=... infer_img_s=... gflop_per_img=... train_gflops=...
 
@@ -114,7 +117,7 @@ def median_rate(fn, images, warmup, repeats):
     return images / statistics.median(times)
 
 
-def measure(arch, batch, layout, warmup, repeats, k=10):
+def measure(arch, batch, layout, warmup, repeats, precision="fp32", k=10):
     torch.manual_seed(0)
     net = NETS[arch](k)
     x = torch.randn(batch, 3, 32, 32)
@@ -126,14 +129,17 @@ def measure(arch, batch, layout, warmup, repeats, k=10):
     opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.2)
 
+    bf16 = precision == "bf16"
+
     def train_step():
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(net(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(net(x), y)
         loss.backward()
         opt.step()
 
     def infer_step():
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             net(x)
 
     net.train()
@@ -151,6 +157,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=0,
                     help="timed training steps (default: about 8 s worth)")
     ap.add_argument("--layout", choices=["both", "nchw", "channels_last"], default="both")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="bf16: CPU autocast to bfloat16, channels_last")
     a = ap.parse_args()
     if a.batch_size < 1 or a.threads < 1:
         sys.exit("pytorch_twin.py: --batch_size and --threads must be positive")
@@ -158,11 +166,13 @@ def main():
     gflop = forward_flops(NETS[a.arch](10)) / 1e9
     repeats = a.repeats or max(5, min(60, int(8.0 / (3 * gflop * a.batch_size / 60.0))))
     layouts = ["nchw", "channels_last"] if a.layout == "both" else [a.layout]
+    if a.precision == "bf16":
+        layouts = ["channels_last"]
     best = None
     print(f"PyTorch {torch.__version__}, {a.threads} threads, {a.arch}, batch {a.batch_size}, "
-          f"{repeats} timed steps per measure")
+          f"{a.precision}, {repeats} timed steps per measure")
     for layout in layouts:
-        train, infer = measure(a.arch, a.batch_size, layout, 3, repeats)
+        train, infer = measure(a.arch, a.batch_size, layout, 3, repeats, a.precision)
         print(f"  {layout:14s} train {train:8.1f} img/s   infer {infer:8.1f} img/s   "
               f"{3 * gflop * train:6.1f} GFLOP/s")
         if best is None or train > best[1]:
