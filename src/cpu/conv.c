@@ -14,6 +14,13 @@
  * straight into the blocked layout (cpu/blocked.c), skipping the reorders
  * of the largest tensors.
  *
+ * In bf16 (backend_t.bf16) the reorders into the primitive's layout also
+ * round x, w and dy to bf16; oneDNN multiplies them with the CPU's bf16
+ * dot products (AVX-512 BF16, AMX) into fp32 sums, and y, dx, dw and db
+ * come out in fp32, so nothing outside this file changes. oneDNN has no
+ * bf16 Winograd: bf16 runs the direct algorithm. The fused pool's
+ * gradient then goes through NCHW (block_of() knows only fp32 layouts).
+ *
  * Batches larger than CONV_CHUNK images run in chunks of that size
  * (bounded scratch, fewer shapes to cache); weight and bias gradients are
  * summed over the chunks in order, so results stay deterministic.
