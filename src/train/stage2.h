@@ -68,12 +68,13 @@ typedef struct {
 
 typedef struct {
     double lambda, mu;
-    int use[DATASET_MAX_CLASSES];                              /* (k) 1: the blend, 0: fell back */
-    double cal[DATASET_MAX_CLASSES][3];                        /* (k) each category's new cal */
-    double aurc[DATASET_MAX_CLASSES], aurc_msp[DATASET_MAX_CLASSES];            /* (k) validation AURC, kept and MSP */
-    double pooled, pooled_msp;                /* pooled validation AURC */
-    double win;                               /* the nets' bootstrap win share, NaN
-                                                 when they were no better at all */
+    int use[DATASET_MAX_CLASSES];       /* 1: the blend, 0: fell back */
+    double cal[DATASET_MAX_CLASSES][3]; /* each category's new calibration */
+    double aurc[DATASET_MAX_CLASSES];   /* validation AURC of what it keeps */
+    double aurc_msp[DATASET_MAX_CLASSES]; /* and of MSP */
+    double pooled, pooled_msp;          /* pooled validation AURC, kept and MSP */
+    double win;                         /* the nets' bootstrap win share, NaN
+                                           when they were no better at all */
     judge_keep_t keep[DATASET_MAX_CLASSES];
 } blend_t;
 
