@@ -115,7 +115,8 @@ def read_safetensors(path):
 
 class Meta:
     """arch, k, class_names, mean, std (3 floats each), thresholds (k),
-    calibration (k pairs a, b), tuned_by, dataset."""
+    calibration (k triples a, b, w; a pair a, b means w = 0), tuned_by,
+    dataset."""
 
     def __init__(self, arch, class_names, mean, std, thresholds, calibration,
                  tuned_by="", dataset=""):
@@ -129,7 +130,7 @@ class Meta:
         f32 = lambda v: struct.unpack("<f", struct.pack("<f", float(v)))[0]  # mscnn's floats
         self.mean, self.std = [f32(v) for v in mean], [f32(v) for v in std]
         self.thresholds = [float(v) for v in thresholds]
-        self.calibration = [(float(a), float(b)) for a, b in calibration]
+        self.calibration = [tuple(float(v) for v in (list(c) + [0.0])[:3]) for c in calibration]
         self.tuned_by, self.dataset = tuned_by, dataset
 
 
@@ -327,8 +328,10 @@ class MSCNN(nn.Module):
         z = z.gather(1, p.view(-1, 1, 1).expand(-1, 1, 2)).squeeze(1)
         m = msp.to(torch.float64).clamp(1e-9, 1 - 1e-9)
         ab = self.calib[p]
+        top2 = probs.topk(2, dim=1).values.to(torch.float64).clamp_min(1e-30)
+        margin = torch.log(top2[:, 0] / top2[:, 1])  # Stage 1's top-2 logit margin
         u = (z[:, 1].to(torch.float64) - z[:, 0].to(torch.float64)) \
-            + ab[:, 0] * torch.log(m / (1 - m)) + ab[:, 1]
+            + ab[:, 0] * torch.log(m / (1 - m)) + ab[:, 1] + ab[:, 2] * margin
         score = torch.sigmoid(u)
         answer = torch.where(score >= self.tau[p], p, torch.full_like(p, self.meta.k))
         return probs, p, msp.to(torch.float64), score, answer

@@ -95,7 +95,7 @@ def check_summary(lines, d):
 def check_ranking(lines, d):
     r = d["test"]["ranking"]
     for key, label in (("judge", "  judge score"), ("msp", "  MSP "),
-                       ("calibrated_msp", "  calibrated MSP")):
+                       ("margin", "  top-2 margin"), ("judge_baseline", "  judge baseline")):
         ln = line_after(lines, label) if key in r else ""
         if key not in r:
             continue

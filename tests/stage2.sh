@@ -26,24 +26,24 @@ expect "it names the trainable judges" grep_in "$T/e" "Trainable judges: checker
 expect "the epoch line says Stage 1 is frozen" grep -q '^Epoch 2/2: Stage 1 frozen' "$T/e"
 "$ST_DIFF" "$T/m1/model.safetensors" "$T/m2/model.safetensors" >"$T/changed"
 expect "st_diff reads both models" [ $? -eq 0 ]
-# A trained judge keeps what ranks validation best (the report's "judge
-# kept" column): its trained weights change its tensors, its previous
-# weights leave them as they were; a baseline (own or shared) zeroes its
-# output layer, which changes them unless it was zero already.
+# The judges keep what the pooled choice says (the report's "judge kept"
+# column, train/stage2.h): a trained net changes its tensors; the net
+# from before the epoch, scaled by mu, changes at most its output layer;
+# pooled or shared zero the output layer, which changes only it.
 kept_of() { awk -v c="$1" '/judge kept$/ { on = 1; next } on && $1 == c { print $NF; exit }' "$T/o"; }
 changed=0
 for pair in checker:6 gradient:7; do
     name=${pair%:*} n=${pair#*:}
     kept=$(kept_of "$name")
     expect "the report says what the $name judge kept: '$kept'" \
-        sh -c "[ '$kept' = trained ] || [ '$kept' = previous ] || [ '$kept' = baseline ] || [ '$kept' = shared ]"
-    if [ "$kept" = previous ]; then
-        expect "judge $n kept its previous weights: none of its tensors changed" \
-            sh -c "! grep -q '^judge\.$n\.' '$T/changed'"
-    elif [ "$kept" = trained ]; then
+        sh -c "[ '$kept' = trained ] || [ '$kept' = previous ] || [ '$kept' = pooled ] || [ '$kept' = shared ]"
+    if [ "$kept" = trained ]; then
         changed=$((changed + 1))
         expect "judge $n kept its $kept weights: some of its tensors changed" \
             grep -q "^judge\.$n\." "$T/changed"
+    else
+        expect "judge $n kept '$kept': at most its output layer changed" \
+            sh -c "! grep '^judge\.$n\.' '$T/changed' | grep -qv '^judge\.$n\.fc2\.'"
     fi
 done
 [ "$changed" -ge 1 ] || echo "note: neither judge kept trained weights this run" >&2

@@ -53,16 +53,9 @@ float *model_judge_velocity(const model_t *m, int c)
     return m->judge_velocity + (size_t)c * m->judge->total;
 }
 
-void model_set_judge_alt(model_t *m, float *alt)
-{
-    m->judge_alt = alt;
-    model_use_judge(m, m->current);
-}
-
 void model_use_judge(model_t *m, int c)
 {
-    m->judge->data = m->judge_alt ? m->judge_alt + (size_t)c * m->judge->total
-                                  : model_judge_data(m, c);
+    m->judge->data = model_judge_data(m, c);
     m->judge->velocity = model_judge_velocity(m, c);
     m->current = c;
 }
@@ -73,6 +66,26 @@ static void zero_param(model_t *m, float *base, const char *name)
     float *zero = afloat(p->count);
     m->be->upload(m->be, base + p->offset, zero, p->count);
     afree(zero);
+}
+
+static void scale_param(model_t *m, float *base, const char *name, float f)
+{
+    const param_t *p = net_find_param(m->judge, name);
+    float *v = afloat(p->count);
+    m->be->download(m->be, v, base + p->offset, p->count);
+    for (size_t i = 0; i < p->count; i++)
+        v[i] *= f;
+    m->be->upload(m->be, base + p->offset, v, p->count);
+    afree(v);
+}
+
+void model_judge_scale_output(model_t *m, int c, float f)
+{
+    static const char *const names[] = {"judge.fc2.weight", "judge.fc2.bias"};
+    for (int j = 0; j < 2; j++) {
+        scale_param(m, model_judge_data(m, c), names[j], f);
+        scale_param(m, model_judge_velocity(m, c), names[j], f);
+    }
 }
 
 /* A judge starts out as its calibrated baseline: its output layer is

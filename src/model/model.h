@@ -38,8 +38,6 @@ typedef struct {
     float *judge_velocity;   /* (k, judge->total) backend memory */
     float *judge_own_data, *judge_own_velocity; /* the net's own, restored on free */
     int current;             /* judge the shared net points at */
-    float *judge_alt;        /* NULL, or (k, judge->total) backend memory that
-                                model_use_judge() takes the parameters from */
     lookahead_t la;          /* Stage 1's lookahead while a run has it in
                                 progress (la.slow set): saved with the model,
                                 so a resumed run continues it */
@@ -53,13 +51,12 @@ void model_free(model_t *m);
 void model_init(model_t *m, uint64_t seed);
 /* Points the shared judge net at judge c's parameters and momentum. */
 void model_use_judge(model_t *m, int c);
-/* While alt is set (k x judge->total floats, backend memory, the
- * caller's), model_use_judge() points judge c's parameters at alt's slice
- * c (momentum stays): for scoring other weights. NULL ends it. */
-void model_set_judge_alt(model_t *m, float *alt);
 /* Zeroes judge c's output layer (weights, bias and their momentum): its
  * net then adds nothing to the calibrated baseline (train/stage2.h). */
 void model_judge_zero_output(model_t *m, int c);
+/* Multiplies judge c's output layer (weights, biases and their momentum)
+ * by f: its logit difference g scales by f (train/stage2.h). */
+void model_judge_scale_output(model_t *m, int c, float f);
 /* Judge c's parameters / momentum (judge->total floats). */
 float *model_judge_data(const model_t *m, int c);
 float *model_judge_velocity(const model_t *m, int c);

@@ -146,8 +146,8 @@ int model_check_finite(const model_t *model, err_t *e)
  *   class_names  ["airplane", ...]           K names
  *   mean, std    [r, g, b]                    input (v / 255 - mean) / std
  *   thresholds   [tau_0, ...]                 accept when the judge score >= tau_c
- *   calibration  [[a_0, b_0], ...]            judge c's score: sigmoid(net(x) + a_c
- *                                             logit(msp) + b_c)
+ *   calibration  [[a_0, b_0, w_0], ...]       judge c's score: sigmoid(net(x) + a_c
+ *                                             logit(msp) + b_c + w_c margin)
  *   judge_features  how the judge's side input is made from Stage 1's softmax
  *   tuned_by, dataset
  * Numbers are written so they read back exactly (shortest round trip). */
@@ -186,12 +186,12 @@ static int weight_meta_fill(weight_meta_t *w, const model_meta_t *m, err_t *e)
     json_decref(names);
     if (!w->names)
         return err_set(e, "cannot write the class names as JSON (out of memory)");
-    /* "[[a0,b0],[a1,b1],...]" */
-    w->calib = xmalloc(3 + (size_t)m->k * 70);
+    /* "[[a0,b0,w0],[a1,b1,w1],...]" */
+    w->calib = xmalloc(3 + (size_t)m->k * 104);
     char *at = w->calib;
     *at++ = '[';
     for (int c = 0; c < m->k; c++) {
-        char *pair = floats_text(m->calib[c], 2);
+        char *pair = floats_text(m->calib[c], 3);
         at += sprintf(at, "%s%s", c ? "," : "", pair);
         free(pair);
     }
@@ -302,7 +302,7 @@ static int write_ini(const char *path, const model_meta_t *m, err_t *e)
             m->tuned_by[0] ? m->tuned_by : "threshold");
     fprintf(fp, "mean = %.9g,%.9g,%.9g\n", m->mean[0], m->mean[1], m->mean[2]);
     fprintf(fp, "std = %.9g,%.9g,%.9g\n\n", m->std[0], m->std[1], m->std[2]);
-    char f1[32], f2[32], f3[32];
+    char f1[32], f2[32], f3[32], f4[32];
     fprintf(fp, "[training]\nepoch = %d\nstep = %lld\nsplit_seed = %llu\n"
                 "judge_holdout = %s\nrun_start = %d\nrun_epochs = %d\nstage1_frozen = %d\n",
             m->epoch, (long long)m->step, (unsigned long long)m->split_seed,
@@ -315,9 +315,10 @@ static int write_ini(const char *path, const model_meta_t *m, err_t *e)
     write_data_section(fp, m);
     for (int c = 0; c < m->k; c++) /* every value reads back exactly */
         fprintf(fp, "\n[category.%d]\nname = %s\nthreshold = %s\ntrainable = %d\n"
-                    "calibration = %s,%s\n",
+                    "calibration = %s,%s,%s\n",
                 c, m->class_names[c], fmt_double(f1, m->tau[c]), m->trainable[c],
-                fmt_double(f2, m->calib[c][0]), fmt_double(f3, m->calib[c][1]));
+                fmt_double(f2, m->calib[c][0]), fmt_double(f3, m->calib[c][1]),
+                fmt_double(f4, m->calib[c][2]));
     if (ferror(fp) | fclose(fp))
         return err_set(e, "%s: write failed: %s", path, strerror(errno));
     return 0;
@@ -433,20 +434,27 @@ static int parse_floats3(const char *s, float out[3])
     return 0;
 }
 
-/* "a,b": judge calibration, a > 0 (stage2.h). 1 when valid. */
-static int parse_calibration(const char *val, double ab[2])
+/* "a,b,w" or "a,b" (w 0: models before it): judge calibration, a >= 0,
+ * w >= 0 (stage2.h). 1 when valid. */
+static int parse_calibration(const char *val, double cal[3])
 {
-    char *end;
+    double v[3] = {0, 0, 0};
+    const char *at = val;
+    int got = 0;
     errno = 0;
-    double a = strtod(val, &end);
-    if (end == val || *end != ',')
+    for (;;) {
+        char *end;
+        v[got++] = strtod(at, &end);
+        if (end == at || !isfinite(v[got - 1]))
+            return 0;
+        at = end;
+        if (*at != ',' || got == 3)
+            break;
+        at++;
+    }
+    if (*at || errno || got < 2 || v[0] < 0 || v[2] < 0)
         return 0;
-    const char *rest = end + 1;
-    double b = strtod(rest, &end);
-    if (end == rest || *end || errno || !isfinite(a) || !isfinite(b) || a < 0)
-        return 0;
-    ab[0] = a;
-    ab[1] = b;
+    memcpy(cal, v, sizeof v);
     return 1;
 }
 

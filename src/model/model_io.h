@@ -61,8 +61,9 @@ typedef struct {
     rng_t rng;             /* trainer RNG after the last completed epoch */
     double tau[DATASET_MAX_CLASSES];   /* per-category thresholds */
     int trainable[DATASET_MAX_CLASSES]; /* judge trainable flags */
-    double calib[DATASET_MAX_CLASSES][2]; /* judge c's a_c, b_c (train/stage2.h); 0, 0
-                                             (no baseline) in models saved before them */
+    double calib[DATASET_MAX_CLASSES][3]; /* judge c's a_c, b_c, w_c (train/stage2.h);
+                                             0, 0, 0 (no baseline) in models saved
+                                             before them; w_c 0 in those before w_c */
     char tuned_by[96];     /* how tau was chosen: "threshold", "accuracy", ... */
 } model_meta_t;
 

@@ -134,28 +134,59 @@ static void print_category_aurc(FILE *fp, const session_t *s, const scored_t *t)
         fprintf(fp, " %9s %9s\n", "-", "-");
 }
 
-/* The judges' baseline, sigmoid(a_c z + b_c) (train/stage2.h), as a row
- * of the ranking table; models saved before calibration have none. */
+/* The judges' baseline, sigmoid(a_c z + b_c + w_c m) (train/stage2.h),
+ * as a row of the ranking table; models saved before calibration have
+ * none. */
 int report_calibrated_scores(const session_t *s, const scored_t *t, double *cal)
 {
     int calibrated = 0;
     for (int c = 0; c < s->meta.k; c++)
         calibrated |= s->meta.calib[c][0] > 0;
     for (int i = 0; calibrated && i < t->n; i++)
-        cal[i] = judge_baseline_score(s->meta.calib[t->p[i]], t->msp[i]);
+        cal[i] = judge_baseline_score(s->meta.calib[t->p[i]], t->msp[i], t->margin[i]);
     return calibrated;
 }
 
+/* One row of the ranking table, with a note after it. */
+static void print_ranking_row(FILE *fp, const scored_t *t, const char *name,
+                              const double *kappa, const char *note)
+{
+    metrics_aurc_t a = metrics_aurc(t->n, t->y, t->p, kappa);
+    fprintf(fp, "  %-14s %8.2f %8.2f %8.4f%s\n", name, 1000 * a.aurc, 1000 * a.eaurc,
+            metrics_auroc(t->n, t->y, t->p, kappa), note);
+}
+
+/* The parts of the judge score on their own: the top-2 margin, and the
+ * judges' baseline (g = 0). */
 static void print_calibrated(FILE *fp, const session_t *s, const scored_t *t)
 {
+    print_ranking_row(fp, t, "top-2 margin", t->margin, "  (Stage 1's logit margin alone)");
     double *cal = xcalloc(t->n ? t->n : 1, sizeof *cal);
-    if (report_calibrated_scores(s, t, cal)) {
-        metrics_aurc_t ac = metrics_aurc(t->n, t->y, t->p, cal);
-        fprintf(fp, "  %-14s %8.2f %8.2f %8.4f  (the judges' baseline: MSP calibrated per "
-                    "category)\n", "calibrated MSP", 1000 * ac.aurc, 1000 * ac.eaurc,
-                metrics_auroc(t->n, t->y, t->p, cal));
-    }
+    if (report_calibrated_scores(s, t, cal))
+        print_ranking_row(fp, t, "judge baseline", cal,
+                          "  (the judges' calibration of MSP and the margin, no judge net)");
     free(cal);
+}
+
+/* The pooled choice the last epoch made on the validation split. */
+static void print_blend(FILE *fp, const session_t *s)
+{
+    const blend_t *b = &s->blend;
+    if (!s->have_blend)
+        return;
+    int fell = 0;
+    for (int c = 0; c < s->meta.k; c++)
+        fell += s->last.cat[c].kept == KEEP_SHARED && (b->lambda > 0 || b->mu > 0);
+    fprintf(fp, "Stage 2's pooled choice on validation: lambda %.2f (towards the combiner), "
+                "mu %.2f (of the judge nets), %d categor%s back at MSP's ranking; pooled "
+                "validation AURC x1000 %.2f (MSP %.2f)",
+            b->lambda, b->mu, fell, fell == 1 ? "y" : "ies",
+            1000 * b->pooled, 1000 * b->pooled_msp);
+    if (isnan(b->win))
+        fprintf(fp, "; the judge nets did not lower it\n");
+    else
+        fprintf(fp, "; the judge nets won %.0f %% of bootstrap resamples (%.0f %% needed)\n",
+                100 * b->win, 100 * BLEND_MIN_WIN);
 }
 
 static void print_ranking(FILE *fp, const session_t *s, const scored_t *t)
@@ -173,6 +204,7 @@ static void print_ranking(FILE *fp, const session_t *s, const scored_t *t)
     print_calibrated(fp, s, t);
     fprintf(fp, "  %s\n", aj.aurc < am.aurc ? "The judges rank errors better than MSP."
                                            : "MSP ranks errors at least as well as the judges.");
+    print_blend(fp, s);
     double *uc = xcalloc(k, sizeof *uc), *mc = xcalloc(k, sizeof *mc);
     metrics_auroc_per_class(t->n, k, t->y, t->p, t->score, uc);
     metrics_auroc_per_class(t->n, k, t->y, t->p, t->msp, mc);

@@ -39,8 +39,13 @@ static json_t *ranking(const session_t *s, const scored_t *t)
     json_object_set_new(r, "judge", ranking_row(t->n, t, t->score));
     json_object_set_new(r, "msp", ranking_row(t->n, t, t->msp));
     double *cal = xcalloc(t->n ? t->n : 1, sizeof *cal);
+    json_object_set_new(r, "margin", ranking_row(t->n, t, t->margin));
     if (report_calibrated_scores(s, t, cal))
-        json_object_set_new(r, "calibrated_msp", ranking_row(t->n, t, cal));
+        json_object_set_new(r, "judge_baseline", ranking_row(t->n, t, cal));
+    if (s->have_blend)
+        json_object_set_new(r, "pooled_choice",
+                            json_pack("{s:f, s:f, s:o}", "lambda", s->blend.lambda, "mu",
+                                      s->blend.mu, "bootstrap_win", num(s->blend.win)));
     free(cal);
     double aj = metrics_aurc(t->n, t->y, t->p, t->score).aurc;
     double am = metrics_aurc(t->n, t->y, t->p, t->msp).aurc;

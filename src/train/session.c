@@ -20,7 +20,7 @@ void scored_free(scored_t *s)
     free(s->p);
     free(s->msp);
     free(s->score);
-    free(s->alt);
+    free(s->margin);
     memset(s, 0, sizeof *s);
 }
 
@@ -284,8 +284,6 @@ void session_close(session_t *s)
     history_close(&s->hist);
     if (s->tr.be)
         trainer_free(&s->tr);
-    if (s->prev_dev)
-        s->be->free(s->be, s->prev_dev);
     model_free(s->model);
     backend_free(s->be);
     run_data_free(&s->data);
@@ -294,8 +292,7 @@ void session_close(session_t *s)
     free(s->order);
     afree(s->pool_probs);
     free(s->pool_z);
-    afree(s->prev_data);
-    afree(s->prev_velocity);
+    free(s->pool_margin);
     free(s->pool_pred);
     free(s->pool_right);
     free(s->plan);

@@ -8,10 +8,11 @@
  * An epoch: Stage 1 trains on its split (skipped when Stage 1 is frozen);
  * Stage 1, in inference mode and with the test-time views the evaluation
  * uses, labels the judge split (the "pool"; kept while Stage 1 stays
- * frozen); each trainable judge is calibrated on the pool images Stage 1
- * assigned to its category, then trains on judge_passes augmented views
- * of them; both stages are scored on the validation split, where each
- * judge keeps its best candidate (train/stage2.h), and those scores become
+ * frozen); the judges' baseline and combiner are fitted to the pool, then
+ * each trainable judge trains on judge_passes augmented views of the pool
+ * images Stage 1 assigned to its category; both stages are scored on the
+ * validation split, where a few pooled choices decide what the judges
+ * keep (train/stage2.h), and those scores become
  * the cached ones threshold tuning uses; then history.csv gets a row and
  * the model is saved.
  */
@@ -78,8 +79,7 @@ typedef struct {
     int n, k;
     int *y, *p;                 /* (n) label, Stage 1 prediction */
     double *msp, *score;        /* (n) Stage 1 max softmax, judge score */
-    double *alt;                /* (n) the judges' previous weights' score, or NULL
-                                   (validation during training: stage2.h) */
+    double *margin;             /* (n) Stage 1's top-2 logit margin (stage2.h) */
     double s1_loss, j_loss;     /* means */
 } scored_t;
 
@@ -123,6 +123,7 @@ typedef struct {
     int pool_fresh;             /* the pool is Stage 1's current answer */
     float *pool_probs;          /* (pool_n, k) */
     double *pool_z;             /* (pool_n) logit of MSP */
+    double *pool_margin;        /* (pool_n) top-2 logit margin (stage2.h) */
     int *pool_pred, *pool_right;
     int *plan;                  /* (nplan, 3): category, first index into plan_idx, count */
     int *plan_idx;              /* pool indices grouped by category, judge_passes times */
@@ -130,11 +131,10 @@ typedef struct {
     float *gather_x, *gather_probs; /* (max_batch, ...) host scratch */
     int *gather_right;
     double *gather_scores, *gather_offset;
-    /* the judges as they were before this epoch's judge phase (stage2.h) */
-    float *prev_data, *prev_velocity; /* (k, judge total) host */
-    float *prev_dev;            /* (k, judge total) backend memory: prev_data */
-    int have_prev;
     double calib_shared[2];     /* the shared baseline's a, b (train/stage2.h) */
+    double calib_comb[3];       /* the combiner's w0, w1, w2 (train/stage2.h) */
+    blend_t blend;              /* the last epoch's pooled choice (have_blend) */
+    int have_blend;
     int judged[DATASET_MAX_CLASSES]; /* judge c was trainable when this epoch's
                                         judge phase began: the selection is its */
 } session_t;
@@ -206,5 +206,11 @@ void session_score_batch(session_t *s, const dataset_t *d, int start, int b, sco
 /* Stage 1's softmax (b, k) of the b images the last session_score_batch()
  * scored, row i for image start + i (valid until the next call). */
 const float *session_batch_probs(const session_t *s);
+/* Stage 2 (session_stage2.c, train/stage2.h): after the pool is labelled,
+ * fits the shared baseline and the combiner to it and starts every
+ * trainable judge from the combiner; after validation, makes the pooled
+ * choice and applies it to the calibrations, the judge nets and s->val. */
+void stage2_calibrate(session_t *s);
+void stage2_select(session_t *s);
 
 #endif

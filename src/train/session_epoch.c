@@ -212,49 +212,6 @@ static void make_plan(session_t *s)
     }
 }
 
-/* Fits each trainable judge's baseline to the pool images Stage 1
- * assigned to its category (stage2.h). */
-static void calibrate_judges(session_t *s)
-{
-    int n = s->pool_n, *right = xmalloc(sizeof(int) * (n ? n : 1));
-    double *z = xmalloc(sizeof(double) * (n ? n : 1));
-    for (int c = 0; c < s->meta.k; c++) {
-        if (!s->meta.trainable[c])
-            continue;
-        int m = 0;
-        for (int i = 0; i < n; i++)
-            if (s->pool_pred[i] == c) {
-                z[m] = s->pool_z[i];
-                right[m++] = s->pool_right[i];
-            }
-        judge_calibrate(z, right, m, s->meta.calib[c]);
-    }
-    for (int i = 0; i < n; i++) { /* the shared baseline: the whole pool */
-        z[i] = s->pool_z[i];
-        right[i] = s->pool_right[i];
-    }
-    judge_calibrate(z, right, n, s->calib_shared);
-    free(right);
-    free(z);
-}
-
-/* Keeps the judges' weights as they are before they train (host and
- * backend copies), for the end-of-epoch selection. */
-static void snapshot_judges(session_t *s)
-{
-    backend_t *be = s->be;
-    size_t total = s->model->judge->total * (size_t)s->meta.k;
-    if (!s->prev_data) {
-        s->prev_data = afloat(total);
-        s->prev_velocity = afloat(total);
-        s->prev_dev = be->alloc(be, total);
-    }
-    be->download(be, s->prev_data, s->model->judge_data, total);
-    be->download(be, s->prev_velocity, s->model->judge_velocity, total);
-    be->upload(be, s->prev_dev, s->prev_data, total);
-    s->have_prev = 1;
-}
-
 /* The pool: the judge split, unaugmented, through Stage 1 with the
  * evaluation's test-time views, so the judges learn from the answers
  * they will judge. */
@@ -289,14 +246,13 @@ static void step_pool(session_t *s)
         s->pool_fresh = 1;
 }
 
-/* After the pool: calibrate, plan and snapshot the judges. */
+/* After the pool: calibrate and plan the judges. */
 static void begin_judges(session_t *s)
 {
     pool_alloc(s);
     memcpy(s->judged, s->meta.trainable, sizeof s->judged);
-    calibrate_judges(s);
+    stage2_calibrate(s);
     make_plan(s);
-    snapshot_judges(s);
     set_phase(s, PHASE_JUDGES, s->nplan);
 }
 
@@ -313,7 +269,7 @@ static void gather_pool(session_t *s, int c, const int *idx, int b)
         memcpy(s->gather_probs + (size_t)i * k, s->pool_probs + (size_t)idx[i] * k,
                sizeof(float) * k);
         s->gather_right[i] = s->pool_right[idx[i]];
-        s->gather_offset[i] = ab[0] * s->pool_z[idx[i]] + ab[1];
+        s->gather_offset[i] = judge_offset(ab, s->pool_z[idx[i]], s->pool_margin[idx[i]]);
     }
 }
 
@@ -366,91 +322,13 @@ static void step_judges(session_t *s)
     }
 }
 
-/* Judge c keeps what ranks its validation images best (stage2.h): its
- * trained weights, its weights from before this epoch, or its calibrated
- * baseline (output layer zeroed); s->val's scores follow. */
-static void select_judge(session_t *s, int c, int *rows, double *base, int frozen)
-{
-    scored_t *v = &s->val;
-    cat_stats_t *cs = &s->live.cat[c];
-    int m = 0;
-    for (int i = 0; i < v->n; i++)
-        if (v->p[i] == c) {
-            rows[m++] = i;
-            base[i] = judge_baseline_score(s->meta.calib[c], v->msp[i]);
-        }
-    double aurc[3];
-    judge_keep_t keep = judge_select(m, rows, v->y, v->p, v->score, v->alt, v->msp, aurc);
-    cs->val_aurc_msp = aurc[KEEP_BASELINE];
-    if (frozen) { /* reported, never changed */
-        cs->kept = KEEP_FROZEN;
-        cs->val_aurc = aurc[KEEP_TRAINED];
-        return;
-    }
-    cs->kept = keep;
-    cs->val_aurc = aurc[keep];
-    if (keep == KEEP_TRAINED)
-        return;
-    backend_t *be = s->be;
-    size_t total = s->model->judge->total, at = (size_t)c * total;
-    if (keep == KEEP_PREVIOUS) {
-        be->upload(be, model_judge_data(s->model, c), s->prev_data + at, total);
-        be->upload(be, model_judge_velocity(s->model, c), s->prev_velocity + at, total);
-    } else
-        model_judge_zero_output(s->model, c);
-    for (int j = 0; j < m; j++)
-        v->score[rows[j]] = keep == KEEP_PREVIOUS ? v->alt[rows[j]] : base[rows[j]];
-}
-
-/* The pooled step (stage2.h): judges whose own choice would rank the
- * pooled validation images worse fall back to the shared baseline. */
-static void select_pooled(session_t *s, double *shared)
-{
-    scored_t *v = &s->val;
-    int k = s->meta.k, fixed[DATASET_MAX_CLASSES], order[DATASET_MAX_CLASSES],
-        use[DATASET_MAX_CLASSES];
-    double gain[DATASET_MAX_CLASSES];
-    for (int c = 0; c < k; c++) {
-        fixed[c] = !s->judged[c];
-        order[c] = c;
-        gain[c] = s->live.cat[c].val_aurc_msp - s->live.cat[c].val_aurc;
-        if (isnan(gain[c]))
-            gain[c] = 0;
-    }
-    for (int i = 1; i < k; i++) /* largest gain first (insertion sort, stable) */
-        for (int j = i; j > 0 && gain[order[j]] > gain[order[j - 1]]; j--) {
-            int t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
-    const double *ab = s->calib_shared;
-    for (int i = 0; i < v->n; i++)
-        shared[i] = judge_baseline_score(ab, v->msp[i]);
-    double *out = xmalloc(sizeof(double) * (v->n ? v->n : 1));
-    judge_pool_select(v->n, k, v->y, v->p, v->score, shared, fixed, order, use, out);
-    memcpy(v->score, out, sizeof(double) * v->n);
-    free(out);
-    for (int c = 0; c < k; c++)
-        if (!use[c]) {
-            s->meta.calib[c][0] = ab[0];
-            s->meta.calib[c][1] = ab[1];
-            model_judge_zero_output(s->model, c);
-            s->live.cat[c].kept = KEEP_SHARED;
-            s->live.cat[c].val_aurc = s->live.cat[c].val_aurc_msp; /* MSP's ranking */
-        }
-}
-
-/* Selection for every judge that trained this epoch (frozen ones stay
- * bit-identical; one switched off during the epoch still gets its
+/* The pooled choice for every judge that trained this epoch (frozen ones
+ * stay bit-identical; one switched off during the epoch still gets its
  * choice), then the validation judge loss and hits of the kept scores. */
 static void select_judges(session_t *s)
 {
     scored_t *v = &s->val;
-    int *rows = xmalloc(sizeof(int) * (v->n ? v->n : 1));
-    double *base = xmalloc(sizeof(double) * (v->n ? v->n : 1));
-    for (int c = 0; c < s->meta.k; c++)
-        select_judge(s, c, rows, base, !s->judged[c]);
-    select_pooled(s, base);
+    stage2_select(s);
     s->val_j_sum = 0;
     s->val_j_correct = 0;
     for (int i = 0; i < v->n; i++) {
@@ -459,10 +337,6 @@ static void select_judges(session_t *s)
         s->val_j_sum += -log(q > 1e-300 ? q : 1e-300);
         s->val_j_correct += (v->score[i] >= 0.5) == right;
     }
-    free(rows);
-    free(base);
-    free(v->alt);
-    v->alt = NULL;
 }
 
 /* Per-category and overall validation figures from s->val. */
@@ -598,8 +472,6 @@ static int step_val(session_t *s, err_t *e)
     int mb = s->tr.max_batch;
     if (s->live.step == 0) {
         scored_alloc(&s->val, d->n, s->meta.k);
-        if (s->have_prev)
-            s->val.alt = xcalloc(d->n ? d->n : 1, sizeof(double));
         s->val_s1_sum = s->val_j_sum = 0;
         s->val_j_correct = 0;
     }

@@ -14,11 +14,11 @@ void scored_alloc(scored_t *sc, int n, int k)
     sc->p = xcalloc(n ? n : 1, sizeof(int));
     sc->msp = xcalloc(n ? n : 1, sizeof(double));
     sc->score = xcalloc(n ? n : 1, sizeof(double));
+    sc->margin = xcalloc(n ? n : 1, sizeof(double));
 }
 
 /* Runs judge c on the rows of the loaded batch that Stage 1 assigned to c
- * (scores into sc->score, and with the judges' previous weights into
- * sc->alt when it is set); returns the summed judge loss and adds to
+ * (scores into sc->score); returns the summed judge loss and adds to
  * *correct. */
 static double judge_rows(session_t *s, int c, int b, scored_t *sc, int start, int *correct)
 {
@@ -36,21 +36,12 @@ static double judge_rows(session_t *s, int c, int b, scored_t *sc, int start, in
         memcpy(s->gather_probs + (size_t)j * k, s->tr.probs_host + (size_t)i * k,
                sizeof(float) * k);
         s->gather_right[j] = sc->p[start + i] == sc->y[start + i];
-        s->gather_offset[j] = ab[0] * msp_logit(sc->msp[start + i]) + ab[1];
+        s->gather_offset[j] = judge_offset(ab, msp_logit(sc->msp[start + i]), sc->margin[start + i]);
     }
     double loss = judge_step(&s->tr, c, s->gather_x, s->gather_probs, s->gather_offset,
                              s->gather_right, m, 0.0f, 0, s->gather_scores, correct);
     for (int j = 0; j < m; j++)
         sc->score[start + rows[j]] = s->gather_scores[j];
-    if (sc->alt && s->prev_dev) {
-        int ignored = 0;
-        model_set_judge_alt(s->model, s->prev_dev);
-        judge_step(&s->tr, c, s->gather_x, s->gather_probs, s->gather_offset, s->gather_right, m,
-                   0.0f, 0, s->gather_scores, &ignored);
-        model_set_judge_alt(s->model, NULL);
-        for (int j = 0; j < m; j++)
-            sc->alt[start + rows[j]] = s->gather_scores[j];
-    }
     return loss;
 }
 
@@ -72,6 +63,7 @@ void session_score_batch(session_t *s, const dataset_t *d, int start, int b, sco
         sc->y[start + i] = s->tr.labels_host[i];
         sc->p[start + i] = p;
         sc->msp[start + i] = pr[p];
+        sc->margin[start + i] = top2_margin(pr, k);
     }
     for (int c = 0; c < k; c++) {
         int correct = 0;
