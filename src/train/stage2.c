@@ -39,69 +39,6 @@ double top2_margin(const float *probs, int k)
  * judge-split images, large enough to keep a separable category finite. */
 #define CALIB_PRIOR 1.0
 
-/* Log loss plus prior of (a, b). */
-static double calib_loss(const double *z, const int *right, int n, double a, double b)
-{
-    double l = 0.5 * CALIB_PRIOR * ((a - 1) * (a - 1) + b * b);
-    for (int i = 0; i < n; i++) {
-        double u = a * z[i] + b, y = right[i] != 0;
-        l += log1p(exp(-fabs(u))) + (u > 0 ? u : 0) - y * u; /* stable -log sigmoid */
-    }
-    return l;
-}
-
-void judge_calibrate(const double *z, const int *right, int n, double ab[2])
-{
-    double a = 1, b = 0, loss = calib_loss(z, right, n, a, b);
-    for (int it = 0; it < 100; it++) {
-        double ga = CALIB_PRIOR * (a - 1), gb = CALIB_PRIOR * b;
-        double haa = CALIB_PRIOR, hab = 0, hbb = CALIB_PRIOR;
-        for (int i = 0; i < n; i++) {
-            double u = a * z[i] + b, s = 1 / (1 + exp(-u)), r = s - (right[i] != 0);
-            double w = s * (1 - s);
-            ga += r * z[i];
-            gb += r;
-            haa += w * z[i] * z[i];
-            hab += w * z[i];
-            hbb += w;
-        }
-        double det = haa * hbb - hab * hab;
-        if (!(det > 0))
-            break;
-        double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
-        double step = 1, next = loss;
-        for (; step > 1e-6; step *= 0.5) { /* halve until the loss falls */
-            next = calib_loss(z, right, n, a - step * da, b - step * db);
-            if (next <= loss)
-                break;
-        }
-        if (step <= 1e-6)
-            break;
-        a -= step * da;
-        b -= step * db;
-        int done = loss - next < 1e-10 * (1 + fabs(loss));
-        loss = next;
-        if (done)
-            break;
-    }
-    if (a < 1e-3) { /* keep the score rising with MSP: refit b alone */
-        a = 1e-3;
-        for (int it = 0; it < 100; it++) {
-            double g = CALIB_PRIOR * b, h = CALIB_PRIOR;
-            for (int i = 0; i < n; i++) {
-                double s = 1 / (1 + exp(-(a * z[i] + b)));
-                g += s - (right[i] != 0);
-                h += s * (1 - s);
-            }
-            b -= g / h;
-            if (fabs(g / h) < 1e-9)
-                break;
-        }
-    }
-    ab[0] = a;
-    ab[1] = b;
-}
-
 /* ---- the combiner: sigmoid(w . (1, z, m)) ---------------------------- */
 
 /* Log loss plus prior of w over the rows x (n, 3). */
@@ -222,6 +159,30 @@ void judge_fit_combiner(const double *z, const double *m, const int *right, int 
     for (int j = 1; j < 3; j++)
         if (w[j] < 0)
             w[j] = 0;
+    free(x);
+}
+
+/* The baseline sigmoid(a z + b): the combiner with the margin's weight
+ * held at 0, and a at least 1e-3 so the score rises with MSP. */
+void judge_calibrate(const double *z, const int *right, int n, double ab[2])
+{
+    double *x = xmalloc(sizeof(double) * 3 * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        x[3 * i] = 1;
+        x[3 * i + 1] = z[i];
+        x[3 * i + 2] = 0;
+    }
+    static const double prior[3] = {0, 1, 0};
+    int free_[3] = {1, 1, 0};
+    double w[3] = {0, 1, 0};
+    comb_newton(x, right, n, prior, free_, w);
+    if (w[1] < 1e-3) { /* refit b alone */
+        w[1] = 1e-3;
+        free_[1] = 0;
+        comb_newton(x, right, n, prior, free_, w);
+    }
+    ab[0] = w[1];
+    ab[1] = w[0];
     free(x);
 }
 
