@@ -129,14 +129,21 @@ backend_t *backend_open(const char *device, int threads, err_t *e)
     return be;
 }
 
+int backend_precision_check(const char *precision, err_t *e)
+{
+    if (strcmp(precision, "auto") && strcmp(precision, "fp32") && strcmp(precision, "bf16"))
+        return err_set(e, "expected auto, fp32 or bf16, got '%s'", precision);
+    return 0;
+}
+
 int backend_set_precision(backend_t *be, const char *precision, int prefer_bf16,
                           char *warning, size_t size, err_t *e)
 {
     warning[0] = '\0';
+    if (backend_precision_check(precision, e))
+        return err_set(e, "--precision: expected auto, fp32 or bf16, got '%s'", precision);
     int want = !strcmp(precision, "bf16") ||
                (!strcmp(precision, "auto") && prefer_bf16 && be->bf16_support == BF16_NATIVE);
-    if (strcmp(precision, "auto") && strcmp(precision, "fp32") && strcmp(precision, "bf16"))
-        return err_set(e, "--precision: expected auto, fp32 or bf16, got '%s'", precision);
     if (want && be->bf16_support == BF16_NONE)
         return err_set(e, "--precision bf16: the %s backend computes in fp32 only; use "
                           "--precision fp32", be->name);

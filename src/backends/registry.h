@@ -34,6 +34,9 @@ void backend_free(backend_t *be);
 int backend_set_precision(backend_t *be, const char *precision, int prefer_bf16,
                           char *warning, size_t size, err_t *e);
 
+/* 0 when precision is auto, fp32 or bf16, else -1 with e saying so. */
+int backend_precision_check(const char *precision, err_t *e);
+
 /* 0 when device is a well-formed device string (whether or not this
  * machine has it), else -1 with e listing the accepted forms. */
 int backend_device_check(const char *device, err_t *e);

@@ -155,9 +155,8 @@ static int parse(int argc, char **argv, bench_opts_t *o)
         case O_PROFILE: o->profile = 1; break;
         case O_PRECISION:
             o->precision = optarg;
-            if (strcmp(optarg, "auto") && strcmp(optarg, "fp32") && strcmp(optarg, "bf16")) {
-                fprintf(stderr, "mscnn bench: --precision: expected auto, fp32 or bf16, got "
-                                "'%s'\n", optarg);
+            if (backend_precision_check(optarg, &e)) {
+                fprintf(stderr, "mscnn bench: --precision: %s\n", e.msg);
                 rc = -1;
             }
             break;

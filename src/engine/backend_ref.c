@@ -287,7 +287,7 @@ static void ref_conv2d_maxpool_forward(backend_t *be, const conv_desc_t *d, int 
                                        const float *x, const float *w, const float *b,
                                        float *y, int32_t *argmax)
 {
-    float *conv = afloat((size_t)d->n * d->cout * d->oh * d->ow);
+    float *conv = afloat(conv_y_count(d));
     ref_conv2d_forward(be, d, x, w, b, conv);
     ref_maxpool_forward(be, d->n, d->cout, d->oh, d->ow, k, s, conv, y, argmax);
     afree(conv);
@@ -298,7 +298,7 @@ static void ref_conv2d_maxpool_backward(backend_t *be, const conv_desc_t *d, int
                                         const int32_t *argmax, const float *dy, float *dx,
                                         float *dw, float *db)
 {
-    float *dconv = afloat((size_t)d->n * d->cout * d->oh * d->ow);
+    float *dconv = afloat(conv_y_count(d));
     ref_maxpool_backward(be, d->n, d->cout, d->oh, d->ow, k, s, argmax, dy, dconv);
     ref_conv2d_backward(be, d, x, w, dconv, dx, dw, db);
     afree(dconv);
