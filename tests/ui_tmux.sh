@@ -204,10 +204,10 @@ wait_until "Esc leaves the help" on_screen "S1 val"
 wait_until "the run finishes" on_screen "FINISHED"
 expect "the device keeps its place in the header ($col_training, now $(device_col))" \
     [ "$(device_col)" = "$col_training" ]
-expect "the confusion matrix sits under the table" on_screen "target\\out"
-expect "the table counts validation images" row_has stripes_v '^ \[x\] stripes_v +[0-9]+ '
+wait_until "the confusion matrix sits under the table" on_screen "target\\out"
+wait_until "the table counts validation images" row_has stripes_v '^ \[x\] stripes_v +[0-9]+ '
 dim_row() { tmx capture-pane -p -e -t big | grep -F "stripes_v" | grep -q "$(printf '\033')\[2m"; }
-expect "figures on fewer than 20 images are dim without colour" dim_row
+wait_until "figures on fewer than 20 images are dim without colour" dim_row
 keys big t
 wait_until "auto-tune that rejects everything asks first" on_screen "Apply the auto-tuned tau"
 keys big Escape
