@@ -161,6 +161,8 @@ new_plots() { [ -s "$T/out5/confusion_matrix.png" ] && [ -s "$T/out5/risk_covera
 wait_until "and writes new ones" new_plots
 wait_until "the log shows each category before and after" on_screen "Before -> after the retrain"
 expect "with the pooled figures" screen_has '^ *\(pooled\) +[0-9.]+ -> +[0-9.]+ '
+# the comparison is logged a moment before the retrain's state ends
+wait_until "the retrain ends" screen_has 'FINISHED *$'
 keys fin q
 wait_until "q quits without asking once training is done" pane_dead fin
 expect "the report is printed on exit" on_screen "Final Accuracy:"
