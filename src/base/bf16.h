@@ -24,4 +24,22 @@ static inline float bf16_round(float f)
     return f;
 }
 
+/* The bf16 word of f's nearest bf16 (bf16_round's top half), and the
+ * fp32 value of a bf16 word. */
+static inline uint16_t bf16_bits(float f)
+{
+    f = bf16_round(f);
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)(u >> 16);
+}
+
+static inline float bf16_value(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 #endif

@@ -8,13 +8,18 @@
  * takes); the backward writes the unpooled gradient straight back in the
  * blocked layout the convolution's backward wants. Neither the conv output
  * nor its gradient ever exists in NCHW, which saves the two reorders of
- * the largest tensors of the air net. Block 1 (plain NCHW) takes the
- * scalar path; results are the same either way: the same comparisons in
- * the same order as the reference max pool (first max wins).
+ * the largest tensors of the air net. NHWC, what oneDNN's AMX kernels
+ * use, is the same layout with one block of all the channels. Block 1
+ * (plain NCHW) takes the scalar path; results are the same either way:
+ * the same comparisons in the same order as the reference max pool
+ * (first max wins). In bf16 the backward stores the gradient in bf16, the
+ * layout the convolution's backward reads, rounding after each addition
+ * (exactly the rounded gradient where windows do not overlap).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bf16.h"
 #include "cpu/vecmath.h"
 #include "cpu/priv.h"
 
@@ -31,11 +36,13 @@ typedef struct {
 
 static int blocks_of(const blocked_t *t) { return (t->c + t->block - 1) / t->block; }
 
-/* (h, w, B) plane of image n, channel block cb */
-static float *plane_of(const blocked_t *t, int n, int cb)
+/* the first element of the (h, w, B) plane of image n, channel block cb */
+static size_t plane_at(const blocked_t *t, int n, int cb)
 {
-    return t->data + ((size_t)n * blocks_of(t) + cb) * t->h * t->w * t->block;
+    return ((size_t)n * blocks_of(t) + cb) * t->h * t->w * t->block;
 }
+
+static float *plane_of(const blocked_t *t, int n, int cb) { return t->data + plane_at(t, n, cb); }
 
 /* flat index of channel ci's (h, w) plane of image n in the NCHW view */
 static int32_t nchw_plane(const pool_job_t *j, int n, int ci)
@@ -127,6 +134,24 @@ void blocked_pool_forward(const backend_t *be, const blocked_t *in, int k, int s
     cpu_parallel(be, units, 8192 / per_unit + 1, 1, pool_range, &j);
 }
 
+/* scatter_range in bf16 words. */
+static void scatter_bf16(const pool_job_t *j, int n, int cb)
+{
+    const blocked_t *t = j->t;
+    const int B = t->block;
+    uint16_t *plane = (uint16_t *)t->data + plane_at(t, n, cb);
+    memset(plane, 0, (size_t)t->h * t->w * B * sizeof *plane);
+    for (int c = 0; c < B && cb * B + c < t->c; c++) {
+        int ci = cb * B + c;
+        size_t o = ((size_t)n * t->c + ci) * j->ph * j->pw;
+        int32_t pbase = nchw_plane(j, n, ci);
+        for (int i = 0; i < j->ph * j->pw; i++, o++) {
+            uint16_t *at = plane + (size_t)(j->argmax_in[o] - pbase) * B + c;
+            *at = bf16_bits(bf16_value(*at) + j->dy[o]);
+        }
+    }
+}
+
 /* One (image, channel block): zero it, then add each dy at its recorded
  * position, channel by channel in output order (the reference's order). */
 static void scatter_range(const void *p, size_t lo, size_t hi)
@@ -136,6 +161,10 @@ static void scatter_range(const void *p, size_t lo, size_t hi)
     const int nb = blocks_of(t), B = t->block, w = t->w;
     for (size_t u = lo; u < hi; u++) {
         int n = (int)(u / nb), cb = (int)(u % nb);
+        if (t->bf16) {
+            scatter_bf16(j, n, cb);
+            continue;
+        }
         float *plane = plane_of(t, n, cb);
         memset(plane, 0, (size_t)t->h * w * B * sizeof(float));
         for (int c = 0; c < B && cb * B + c < t->c; c++) {

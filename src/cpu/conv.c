@@ -18,8 +18,10 @@
  * round x, w and dy to bf16; oneDNN multiplies them with the CPU's bf16
  * dot products (AVX-512 BF16, AMX) into fp32 sums, and y, dx, dw and db
  * come out in fp32, so nothing outside this file changes. oneDNN has no
- * bf16 Winograd: bf16 runs the direct algorithm. The fused pool's
- * gradient then goes through NCHW (block_of() knows only fp32 layouts).
+ * bf16 Winograd: bf16 runs the direct algorithm, in NHWC on AMX. The fused
+ * pool reads that NHWC output as it is, and scatters its gradient straight
+ * into the bf16 layout the backward steps read where pooling windows do
+ * not overlap (overlapping ones sum in fp32, through NCHW).
  *
  * Batches larger than CONV_CHUNK images run in chunks of that size
  * (bounded scratch, fewer shapes to cache); weight and bias gradients are
@@ -207,15 +209,20 @@ void cpu_conv2d_backward(backend_t *be, const conv_desc_t *d, const float *x, co
 
 /* ---- convolution + max pool --------------------------------------------- */
 
-/* The block size of a primitive's 4-D tensor: 1 for NCHW, 8 or 16 for
- * oneDNN's nChw8c / nChw16c, 0 for any other layout. */
-static int block_of(const dnnl_memory_desc_t *md, int n, int c, int h, int w)
+/* The block size of a primitive's 4-D tensor of type dt: 1 for NCHW, 8
+ * or 16 for oneDNN's nChw8c / nChw16c, c for NHWC (when c is a multiple
+ * of 8 and a pooled row of all channels, pw x c, fits blocked.c's tile),
+ * 0 for any other layout. */
+static int block_of(const dnnl_memory_desc_t *md, dnnl_data_type_t dt, int n, int c, int h,
+                    int w, int pw)
 {
-    const dnnl_format_tag_t tags[3] = {dnnl_nchw, dnnl_nChw8c, dnnl_nChw16c};
-    const int blocks[3] = {1, 8, 16};
-    for (int i = 0; i < 3; i++) {
+    const dnnl_format_tag_t tags[4] = {dnnl_nchw, dnnl_nChw8c, dnnl_nChw16c, dnnl_nhwc};
+    const int blocks[4] = {1, 8, 16, c};
+    for (int i = 0; i < 4; i++) {
+        if (tags[i] == dnnl_nhwc && (c % 8 || (size_t)c * pw > 8192))
+            continue;
         dnnl_memory_desc_t t;
-        conv_md4(&t, n, c, h, w, dnnl_f32, tags[i]);
+        conv_md4(&t, n, c, h, w, dt, tags[i]);
         if (dnnl_memory_desc_equal(md, &t))
             return blocks[i];
     }
@@ -258,7 +265,8 @@ void cpu_conv2d_maxpool_forward(backend_t *be, const conv_desc_t *d, int k, int 
         DNNL_CHECK(dnnl_memory_set_data_handle(f->c.want, conv));
         run_forward(ce, p, b);
         blocked_t t = {conv, nc, d->cout, d->oh, d->ow,
-                       block_of(conv_query(f->pd, dnnl_query_dst_md), nc, d->cout, d->oh, d->ow)};
+                       block_of(conv_query(f->pd, dnnl_query_dst_md), dnnl_f32, nc, d->cout,
+                                d->oh, d->ow, pw), 0};
         if (!t.block) { /* an unexpected layout: through NCHW */
             t.data = conv_slot(ce, SLOT_PLAIN, (size_t)nc * d->cout * d->oh * d->ow * sizeof(float));
             t.block = 1;
@@ -295,10 +303,14 @@ void cpu_conv2d_maxpool_backward(backend_t *be, const conv_desc_t *d, int k, int
             other = want;
             want = conv_query(p->bwd_weights.pd, dnnl_query_diff_dst_md);
         }
-        int block = block_of(want, nc, d->cout, d->oh, d->ow);
+        /* in bf16 the steps read dy in bf16: stored so where each element
+           takes at most one dy (windows not overlapping), else via NCHW */
+        int bf16 = p->bf16, block = 0;
+        if (!bf16 || k <= s)
+            block = block_of(want, bf16 ? dnnl_bf16 : dnnl_f32, nc, d->cout, d->oh, d->ow, pw);
         if (other && !dnnl_memory_desc_equal(want, other))
             block = 0;
-        blocked_t t = {NULL, nc, d->cout, d->oh, d->ow, block ? block : 1};
+        blocked_t t = {NULL, nc, d->cout, d->oh, d->ow, block ? block : 1, bf16 && block};
         t.data = conv_slot(ce, block ? SLOT_DY : SLOT_PLAIN,
                       block ? dnnl_memory_desc_get_size(want)
                             : (size_t)nc * d->cout * d->oh * d->ow * sizeof(float));

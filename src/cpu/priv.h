@@ -50,11 +50,13 @@ void cpu_parallel(const backend_t *be, size_t count, size_t min_each, size_t ali
 
 /* A 4-D tensor in oneDNN's plain blocked layout nChw<B>c: element
  * (n, c, y, x) at (((n * ceil(c_all / B) + c / B) * h + y) * w + x) * B + c % B,
- * channels past c_all (up to a multiple of B) are padding. B = 1 is NCHW. */
+ * channels past c_all (up to a multiple of B) are padding. B = 1 is NCHW,
+ * B = c_all NHWC. */
 typedef struct {
-    float *data;
+    float *data;           /* fp32, or bf16 words (uint16_t) when bf16 */
     int n, c, h, w;
     int block;
+    int bf16;              /* backward only: the gradient is stored in bf16 */
 } blocked_t;
 
 /* cpu/blocked.c: the max pool of the fused conv2d_maxpool ops.
