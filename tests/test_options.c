@@ -82,7 +82,7 @@ static void check_equal(const options_t *a, const options_t *b, const char *what
     EQ_S(arch); EQ_I(epochs); EQ_I(batch_size); EQ_D(lr); EQ_D(momentum);
     EQ_I(nesterov); EQ_D(weight_decay); EQ_D(label_smoothing); EQ_D(warmup_epochs);
     EQ_S(lr_schedule); EQ_D(warmup_from); EQ_D(bn_bias_lr_scale); EQ_I(lookahead);
-    EQ_I(tta); EQ_S(recipe); EQ_S(crop_fill); EQ_S(flip);
+    EQ_I(tta); EQ_I(epoch_tta); EQ_S(recipe); EQ_S(crop_fill); EQ_S(flip);
     EQ_I(stage2_only); EQ_S(stage2_categories); EQ_D(threshold); EQ_S(tune_threshold);
     EQ_I(per_category); EQ_D(judge_holdout); EQ_S(device); EQ_I(judge_batch_size); EQ_I(judge_passes); EQ_D(judge_lr);
     EQ_D(judge_momentum); EQ_D(judge_weight_decay);

@@ -89,6 +89,32 @@ static void test_frozen(void)
     CHECK_NEAR(eta_seconds(&in), 2 * 8, 1e-9, "frozen Stage 1: judges and validation only");
 }
 
+/* --epoch_tta: the pool and validation measured at one view, the run's
+ * last epoch and the test set at six */
+static void test_views(void)
+{
+    eta_input_t in = blank();
+    double measured[PHASE_IDLE] = {10, 1, 6, 2};
+    memcpy(in.measured, measured, sizeof measured);
+    in.views_measured = in.views_now = in.views_later = 1;
+    in.views_last = in.views_test = 6;
+    in.epochs_after = 3;
+    in.test_images = 200;
+    in.val_images = 100;
+    /* three epochs of 16 s besides the pool and validation, which take 3 s
+     * in two of them and 18 s in the last; the test set 2 x 6 x 2 s */
+    CHECK_NEAR(eta_seconds(&in), 3 * 16 + 2 * 3 + 18 + 24, 1e-9, "views of later epochs");
+    /* in the last epoch's judge phase: validation at six views */
+    in.epoch_open = 1;
+    in.phase = PHASE_JUDGES;
+    in.step = 3;
+    in.steps = 6;
+    in.phase_elapsed = 3;
+    in.epochs_after = 0;
+    in.views_now = 6;
+    CHECK_NEAR(eta_seconds(&in), 3 + 12 + 24, 1e-9, "the last epoch at six views");
+}
+
 static void test_format(void)
 {
     char b[32];
@@ -105,6 +131,7 @@ int main(void)
     test_first_epoch();
     test_later_epoch();
     test_frozen();
+    test_views();
     test_format();
     return check_done("test_progress");
 }

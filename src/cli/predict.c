@@ -362,7 +362,7 @@ static void flush(pred_t *p)
     double l1 = 0, lj = 0;
     long jc = 0;
     p->batch.n = p->nb;
-    scored_alloc(&p->sc, p->nb, p->s->meta.k);
+    scored_alloc(&p->sc, p->nb, p->s->meta.k, p->s->cfg.train.tta);
     session_score_batch(p->s, &p->batch, 0, p->nb, &p->sc, &l1, &lj, &jc);
     const float *probs = session_batch_probs(p->s);
     for (int i = 0; i < p->nb; i++) {

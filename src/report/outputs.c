@@ -27,8 +27,7 @@ int tune_thresholds(session_t *s, const char *spec_str, int per_category, tune_i
     if (threshold_parse(spec_str, &info->spec, &pe))
         return err_set(e, "--tune_threshold: %s", pe.msg);
     info->spec.per_category |= per_category;
-    if (s->val.n != s->data.val.n || !s->val.y)
-        session_score(s, &s->data.val, &s->val);
+    session_score_val(s);
     if (s->val.n == 0)
         return err_set(e, "--tune_threshold needs a validation split, but it is empty");
     score_cache_t sc;
@@ -176,6 +175,8 @@ int finish_run(session_t *s, const finish_config_t *f, err_t *e)
 {
     tune_info_t tune = {0};
     const session_config_t *o = &s->cfg;
+    if (s->val.y && s->val.tta != o->train.tta)
+        session_score_val(s); /* stopped before its last epoch: the report's validation figures */
     if (f->tune_threshold[0] && tune_thresholds(s, f->tune_threshold, f->per_category, &tune, e))
         return -1;
     if ((o->train.epochs > 0 || tune.tuned) && session_save(s, e))

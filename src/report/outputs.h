@@ -7,8 +7,7 @@
 #include "report/report.h"
 #include "train/session.h"
 
-/* Chooses tau on the cached validation scores (s->val, scored now when the
- * run trained no epoch) by the rule in spec, stores it in s->meta and says
+/* Chooses tau on the validation scores (session_score_val()) by the rule in spec, stores it in s->meta and says
  * how in *info. 0, or -1 with e naming the spec. */
 int tune_thresholds(session_t *s, const char *spec, int per_category, tune_info_t *info,
                     err_t *e);

@@ -28,6 +28,15 @@ static double measured_phase(const eta_input_t *in, int ph)
     return NAN;
 }
 
+/* The pool and validation phases (and the test set) scale with their
+ * test-time views: factor of views v against the measured ones. */
+static int scales(int ph) { return ph == PHASE_POOL || ph == PHASE_VAL; }
+
+static double views_factor(const eta_input_t *in, double v)
+{
+    return in->views_measured > 0 && v > 0 ? v / in->views_measured : 1;
+}
+
 double eta_seconds(const eta_input_t *in)
 {
     double est[PHASE_IDLE], secs = 0, work = 0;
@@ -43,25 +52,30 @@ double eta_seconds(const eta_input_t *in)
     for (int ph = 0; ph < PHASE_IDLE; ph++)
         if (!isfinite(est[ph]))
             est[ph] = in->work[ph] > 0 ? in->work[ph] / rate : 0;
-    double left = 0;
+    double left = 0, now = views_factor(in, in->views_now);
     if (in->epoch_open) {
         int cur = in->phase;
         if (cur < PHASE_IDLE) {
             double rest = in->step > 0 && in->steps > 0
                               ? in->phase_elapsed * (in->steps - in->step) / in->step
-                              : est[cur] - in->phase_elapsed;
+                              : est[cur] * (scales(cur) ? now : 1) - in->phase_elapsed;
             left += rest > 0 ? rest : 0;
         }
         for (int ph = cur + 1; ph < PHASE_IDLE; ph++)
-            left += est[ph];
+            left += est[ph] * (scales(ph) ? now : 1);
     }
-    double epoch = 0;
+    double fixed = 0, viewed = 0; /* an epoch's phases that do not scale, and do */
     for (int ph = 0; ph < PHASE_IDLE; ph++)
-        epoch += in->runs_later[ph] ? est[ph] : 0;
-    left += in->epochs_after * epoch;
+        if (in->runs_later[ph])
+            *(scales(ph) ? &viewed : &fixed) += est[ph];
+    if (in->epochs_after > 0)
+        left += in->epochs_after * fixed +
+                ((in->epochs_after - 1) * views_factor(in, in->views_later) +
+                 views_factor(in, in->views_last)) * viewed;
     if (in->test_images > 0)
         left += in->val_images > 0 && isfinite(measured_phase(in, PHASE_VAL))
-                    ? est[PHASE_VAL] * in->test_images / in->val_images
+                    ? est[PHASE_VAL] * views_factor(in, in->views_test) * in->test_images /
+                          in->val_images
                     : in->test_work / rate;
     return isfinite(left) ? left : NAN;
 }
@@ -73,7 +87,8 @@ void eta_input_of(const session_t *s, double now, eta_input_t *in)
     const run_data_t *d = &s->data;
     const epoch_stats_t *l = &s->live;
     double f1 = net_forward_flops(s->model->stage1), fj = net_forward_flops(s->model->judge);
-    double views = tta_views(s->cfg.train.tta), trainable = 0;
+    int end = s->start_epoch + s->run_epochs;
+    double trainable = 0;
     for (int c = 0; c < s->meta.k; c++)
         trainable += s->meta.trainable[c];
     in->epoch_open = s->epoch_open;
@@ -85,12 +100,19 @@ void eta_input_of(const session_t *s, double now, eta_input_t *in)
         in->done[ph] = l->phase_seconds[ph];
         in->measured[ph] = NAN;
     }
+    in->views_now = tta_views(s->epoch_open ? l->val_tta : session_epoch_tta(s, s->meta.epoch + 1));
+    in->views_measured = in->views_now;
     for (int i = s->nhistory - 1; i >= 0; i--)
         if (s->history[i].stage1_frozen == s->stage1_frozen) {
             for (int ph = 0; ph < PHASE_IDLE; ph++)
                 in->measured[ph] = s->history[i].phase_seconds[ph];
+            in->views_measured = tta_views(s->history[i].val_tta);
             break;
         }
+    in->views_later = tta_views(session_epoch_tta(s, end - 1));
+    in->views_last = tta_views(session_epoch_tta(s, end));
+    in->views_test = tta_views(s->cfg.train.tta);
+    double views = in->views_measured; /* the work of the phases measured */
     in->work[PHASE_STAGE1] = 3 * f1 * d->train.n; /* forward and backward */
     in->work[PHASE_POOL] = f1 * views * d->judge.n;
     in->work[PHASE_JUDGES] =
@@ -99,13 +121,12 @@ void eta_input_of(const session_t *s, double now, eta_input_t *in)
     /* a frozen Stage 1 keeps the pool's labels from one epoch to the next */
     in->runs_later[PHASE_STAGE1] = in->runs_later[PHASE_POOL] = !s->stage1_frozen;
     in->runs_later[PHASE_JUDGES] = in->runs_later[PHASE_VAL] = 1;
-    int end = s->start_epoch + s->run_epochs;
     in->epochs_after = s->epoch_open ? end - l->epoch : end - s->meta.epoch;
     if (in->epochs_after < 0)
         in->epochs_after = 0;
     in->test_images = d->test.n + (d->has_unseen ? d->unseen.n : 0);
     in->val_images = d->val.n;
-    in->test_work = (f1 * views + fj) * in->test_images;
+    in->test_work = (f1 * in->views_test + fj) * in->test_images;
 }
 
 void eta_format(double seconds, char *buf, size_t n)

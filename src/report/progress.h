@@ -49,6 +49,11 @@ typedef struct {
     int runs_later[PHASE_IDLE];  /* the phase runs in the epochs after this one */
     int epochs_after;            /* epochs to begin after the one in progress
                                     (all those left when none is) */
+    /* test-time views of the pool and validation phases: in the epoch the
+       figures above come from, in the one in progress (or next), in the
+       later ones but the run's last, in that last; and of the test set.
+       0 counts as 1 */
+    double views_measured, views_now, views_later, views_last, views_test;
     double test_images;          /* images the report scores after training */
     double val_images;           /* images of the validation phase */
     double test_work;            /* FLOPs of that scoring */
@@ -61,8 +66,9 @@ void eta_input_of(const session_t *s, double now, eta_input_t *in);
  * the later epochs' phases, and the report's scoring of the test set (at
  * the validation phase's rate per image). A phase's time is what it took
  * in the last completed epoch of this kind, else in this epoch, else its
- * FLOPs at the FLOP rate of the phases measured so far. NaN before any
- * phase has a measured step. */
+ * FLOPs at the FLOP rate of the phases measured so far; the pool's and
+ * validation's scale with their test-time views. NaN before any phase has
+ * a measured step. */
 double eta_seconds(const eta_input_t *in);
 
 /* "1:02:03", "3:12" or "unknown" (NaN). */

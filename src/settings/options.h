@@ -67,6 +67,7 @@ typedef struct {
     double bn_bias_lr_scale; /* learning-rate multiplier of batch-norm biases, 1 */
     int lookahead;           /* airbench's lookahead average of Stage 1's weights */
     int tta;                 /* test-time augmentation: 0 none, 1 flip, 2 flip + shifts */
+    int epoch_tta;           /* the level (at most tta) before a run's last epoch */
 
     /* [stage2] */
     int stage2_only;         /* --stage2_only: Stage 1 frozen */

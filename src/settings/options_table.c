@@ -51,20 +51,20 @@ const setting_t settings[] = {
                               "lines; only the report on stdout and errors\n"
                               "and warnings on stderr")},
     {INT("run", "threads", threads, 0, 1024, "0"), OPT(11, "threads", NULL),
-     HELP(H_TRAINING, 16, "N", "worker threads, 0 to 1024; 0 = all cores\n(default %s)")},
+     HELP(H_TRAINING, 17, "N", "worker threads, 0 to 1024; 0 = all cores\n(default %s)")},
     /* the device names are the registry's: it checks them */
     {TEXT("run", "device", device, "auto"), .check = backend_device_check,
      OPT(12, "device", NULL),
-     HELP(H_TRAINING, 14, "NAME", "auto, cpu, ref (plain reference loops) or gpu[:N]\n"
+     HELP(H_TRAINING, 15, "NAME", "auto, cpu, ref (plain reference loops) or gpu[:N]\n"
                                   "(default %s: the GPU when this build has one and\n"
                                   "a device answers)")},
     {CHOICE("run", "precision", precision, precision_names, "auto"), OPT(43, "precision", NULL),
-     HELP(H_TRAINING, 15, "P", "auto, fp32 or bf16: what convolutions compute\n"
+     HELP(H_TRAINING, 16, "P", "auto, fp32 or bf16: what convolutions compute\n"
                                "in; weights, statistics and loss stay fp32\n"
                                "(default %s: bf16 for the air recipe where the\n"
                                "CPU has bf16 instructions, else fp32)")},
     {U64("run", "seed", seed, "42"), OPT(10, "seed", NULL),
-     HELP(H_TRAINING, 13, "N", "random seed, 0 to 2^64-1 (default %s)")},
+     HELP(H_TRAINING, 14, "N", "random seed, 0 to 2^64-1 (default %s)")},
     {PATH("run", "output_dir", output_dir, 0, "."), OPT(13, "output_dir", "output-dir"),
      HELP(H_OUTPUT, 1, "DIR", "where history.csv is written (default %s)")},
     {PATH("run", "save_model", save_model, 0, "multistage_cnn_model"),
@@ -137,7 +137,7 @@ const setting_t settings[] = {
      HELP(H_TRAINING, 1, "N", "training epochs, 0 to 100000; 0 only evaluates\n"
                               "(default %s)")},
     {INT("train", "patience", patience, 0, 100000, "0"), OPT(42, "patience", NULL),
-     HELP(H_TRAINING, 17, "N", "stop when Stage 1's validation accuracy has\n"
+     HELP(H_TRAINING, 18, "N", "stop when Stage 1's validation accuracy has\n"
                                "not improved for N epochs; 0 = never\n"
                                "(default %s)")},
     {INT("train", "batch_size", batch_size, 1, 65536, "32"), OPT(3, "batch_size", "batch-size"),
@@ -168,6 +168,10 @@ const setting_t settings[] = {
     {INT("train", "tta", tta, 0, 2, "0"), OPT(17, "tta", NULL), AIR("2"),
      HELP(H_TRAINING, 12, "N", "test-time augmentation of Stage 1: 0 none,\n"
                                "1 flip, 2 flip and 1-pixel shifts (default %s)")},
+    {INT("train", "epoch_tta", epoch_tta, 0, 2, "2"), OPT(44, "epoch_tta", "epoch-tta"), AIR("0"),
+     HELP(H_TRAINING, 13, "N", "the TTA level, at most --tta, of the judge pool\n"
+                               "and validation in epochs before the run's last\n"
+                               "(every epoch uses --tta with --patience; air: 0)")},
     {CHOICE("train", "recipe", recipe, recipe_names, "auto"), OPT(16, "recipe", NULL),
      HELP(H_TRAINING, 5, "NAME", "training recipe: auto (the network's), keras\n"
                                  "(the defaults shown here, basic's) or air\n"

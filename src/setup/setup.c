@@ -49,6 +49,7 @@ void setup_train_config(const options_t *o, train_config_t *c)
     c->bn_bias_lr_scale = o->bn_bias_lr_scale;
     c->lookahead = o->lookahead;
     c->tta = o->tta;
+    c->epoch_tta = o->epoch_tta;
     c->augment = o->augment;
     c->crop_pad = o->crop_pad;
     COPY(c->crop_fill, o->crop_fill);

@@ -370,7 +370,7 @@ void session_set_diverged(session_t *s, const char *hint, const char *fmt, ...)
 static const char *const base_cols[] = {
     "epoch", "stage1_loss", "stage1_accuracy", "stage1_val_loss", "stage1_val_accuracy",
     "judge_loss", "judge_accuracy", "judge_val_loss", "judge_val_accuracy", "lr", "judge_lr",
-    "seconds", "images_per_s", "bf16"};
+    "seconds", "images_per_s", "bf16", "val_tta", "stage1_val_accuracy_no_tta"};
 #define NBASE ((int)(sizeof base_cols / sizeof base_cols[0]))
 static const char *const cat_cols[] = {"stage1_val_accuracy", "judge_loss", "judge_accuracy",
                                        "judge_val_accuracy", "trainable"};
@@ -405,7 +405,8 @@ int session_history_row(session_t *s, err_t *e)
     double *row = xcalloc(NBASE + NCAT * k, sizeof *row);
     double base[NBASE] = {st->epoch, st->s1_loss, st->s1_acc, st->s1_val_loss, st->s1_val_acc,
                           st->j_loss, st->j_acc, st->j_val_loss, st->j_val_acc, st->lr,
-                          st->judge_lr, st->seconds, st->img_s, s->be->bf16};
+                          st->judge_lr, st->seconds, st->img_s, s->be->bf16, st->val_tta,
+                          st->s1_val_acc_plain};
     memcpy(row, base, sizeof base);
     for (int c = 0; c < k; c++) {
         const cat_stats_t *cs = &st->cat[c];

@@ -66,6 +66,8 @@ typedef struct {
     int stage1_frozen;
     double s1_loss, s1_acc;     /* training, running means (NaN when frozen) */
     double s1_val_loss, s1_val_acc;
+    double s1_val_acc_plain;    /* the same of the unaugmented images alone */
+    int val_tta;                /* the TTA level of the epoch's pool and validation */
     double j_loss, j_acc, j_val_loss, j_val_acc;
     double lr, judge_lr;
     double seconds, img_s;      /* epoch time so far; training images per second */
@@ -81,6 +83,8 @@ typedef struct {
     double *msp, *score;        /* (n) Stage 1 max softmax, judge score */
     double *margin;             /* (n) Stage 1's top-2 logit margin (stage2.h) */
     double s1_loss, j_loss;     /* means */
+    int tta;                    /* the TTA level it was scored with */
+    long plain_hits;            /* Stage 1's hits on the unaugmented images alone */
 } scored_t;
 
 void scored_free(scored_t *s);
@@ -120,7 +124,8 @@ typedef struct {
     /* the judge pool: the judge split labelled by Stage 1 (image i of the
        pool is image i of data.judge) */
     int pool_n;
-    int pool_fresh;             /* the pool is Stage 1's current answer */
+    int pool_fresh;             /* the pool is Stage 1's current answer ... */
+    int pool_tta;               /* ... at this TTA level */
     float *pool_probs;          /* (pool_n, k) */
     double *pool_z;             /* (pool_n) logit of MSP */
     double *pool_margin;        /* (pool_n) top-2 logit margin (stage2.h) */
@@ -176,6 +181,14 @@ int session_start_line(const session_t *s, char *buf, size_t len); /* len 256 */
 
 /* Scores every image of d with both stages (inference mode). */
 void session_score(session_t *s, const dataset_t *d, scored_t *out);
+/* The TTA level of the pool and validation of epoch (1-based, global):
+ * --tta in the run's last epoch and under --patience (any epoch may be
+ * the last), --epoch_tta (at most --tta) before, as the judges, the
+ * threshold and the report read only the last epoch's. */
+int session_epoch_tta(const session_t *s, int epoch);
+/* s->val scored with --tta: scored now when no epoch scored it, or when
+ * the last one did at --epoch_tta (a run stopped before its last epoch). */
+void session_score_val(session_t *s);
 
 /* Judge flags: the given list ("ship,truck", "0,8", mixed), or all when
  * spec is empty. Returns 0 or -1 with e listing the valid names. */
@@ -199,8 +212,9 @@ void session_retrain_judges(session_t *s, int epochs);
 void session_set_diverged(session_t *s, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int session_history_row(session_t *s, err_t *e);
-void scored_alloc(scored_t *sc, int n, int k);
-/* Scores images start..start+b of d into sc, adding to the loss sums. */
+void scored_alloc(scored_t *sc, int n, int k, int tta);
+/* Scores images start..start+b of d into sc at its TTA level, adding to
+ * the loss sums and sc->plain_hits. */
 void session_score_batch(session_t *s, const dataset_t *d, int start, int b, scored_t *sc,
                          double *s1_loss, double *j_loss, long *j_correct);
 /* Stage 1's softmax (b, k) of the b images the last session_score_batch()

@@ -31,10 +31,20 @@ static int batch_steps(int n, int bs) { return (n + bs - 1) / bs; }
 /* The judge pool is the judge split, labelled by Stage 1. */
 static int pool_size(const session_t *s) { return s->data.judge.n; }
 
-/* Pool steps of this epoch: none while the pool is Stage 1's answer. */
+int session_epoch_tta(const session_t *s, int epoch)
+{
+    const train_config_t *o = &s->cfg.train;
+    if (epoch >= s->start_epoch + s->run_epochs || o->patience > 0)
+        return o->tta;
+    return o->epoch_tta < o->tta ? o->epoch_tta : o->tta;
+}
+
+/* Pool steps of this epoch: none while the pool is Stage 1's answer at
+ * the epoch's level. */
 static int pool_steps(const session_t *s)
 {
-    return s->pool_fresh ? 0 : batch_steps(pool_size(s), s->tr.max_batch);
+    int fresh = s->pool_fresh && s->pool_tta == s->live.val_tta;
+    return fresh ? 0 : batch_steps(pool_size(s), s->tr.max_batch);
 }
 
 /* Ends the phase in progress (adding its time) and starts ph. */
@@ -101,6 +111,7 @@ static void begin_epoch(session_t *s)
     s->live.epoch = s->meta.epoch + 1;
     s->live.last_epoch = s->start_epoch + s->run_epochs;
     s->live.stage1_frozen = s->stage1_frozen;
+    s->live.val_tta = session_epoch_tta(s, s->live.epoch);
     s->live.s1_loss = s->live.s1_acc = NAN;
     s->s1_seen = 0;
     s->s1_stale = 0;
@@ -226,7 +237,7 @@ static void step_pool(session_t *s)
     int k = s->meta.k, mb = s->tr.max_batch, start = s->live.step * mb;
     int b = s->pool_n - start < mb ? s->pool_n - start : mb;
     trainer_load(&s->tr, &s->data.judge, s->order + start, b, NULL, NULL);
-    stage1_infer(&s->tr, b, s->cfg.train.tta);
+    stage1_infer(&s->tr, b, s->live.val_tta);
     memcpy(s->pool_probs + (size_t)start * k, s->tr.probs_host, sizeof(float) * k * b);
     for (size_t i = 0; i < (size_t)b * k; i++)
         if (!isfinite(s->tr.probs_host[i])) {
@@ -242,8 +253,10 @@ static void step_pool(session_t *s)
         s->pool_right[start + i] = p == s->tr.labels_host[i];
         s->pool_z[start + i] = msp_logit(pr[p]);
     }
-    if (++s->live.step == s->live.steps)
+    if (++s->live.step == s->live.steps) {
         s->pool_fresh = 1;
+        s->pool_tta = s->live.val_tta;
+    }
 }
 
 /* After the pool: calibrate and plan the judges. */
@@ -356,6 +369,7 @@ static void summarise_val(session_t *s)
     }
     s->live.s1_val_loss = n ? s->val_s1_sum / n : NAN;
     s->live.s1_val_acc = n ? (double)hit / n : NAN;
+    s->live.s1_val_acc_plain = n ? (double)v->plain_hits / n : NAN;
     s->live.j_val_loss = n ? s->val_j_sum / n : NAN;
     s->live.j_val_acc = n ? (double)s->val_j_correct / n : NAN;
     for (int c = 0; c < k; c++) {
@@ -407,15 +421,16 @@ static int check_epoch(session_t *s)
 }
 
 /* The best epoch of the run so far: the highest Stage 1 validation
- * accuracy (the first of equals, as Keras's checkpoint); epochs that did
- * not train Stage 1 do not count. With --patience, the run ends (its
+ * accuracy of the unaugmented images (the same footing whatever an
+ * epoch's TTA level; the first of equals, as Keras's checkpoint); epochs
+ * that did not train Stage 1 do not count. With --patience, the run ends (its
  * schedule shortened to the epochs done, the lookahead finished) after
  * that many epochs without a better one. Returns 1 when this epoch is the
  * best. */
 static int note_best(session_t *s)
 {
     model_meta_t *m = &s->meta;
-    double v = s->last.s1_val_acc;
+    double v = s->last.s1_val_acc_plain;
     if (s->last.stage1_frozen)
         return 0;
     int best = isfinite(v) && (m->best_epoch == 0 || v > m->best_val_acc);
@@ -471,7 +486,7 @@ static int step_val(session_t *s, err_t *e)
     const dataset_t *d = &s->data.val;
     int mb = s->tr.max_batch;
     if (s->live.step == 0) {
-        scored_alloc(&s->val, d->n, s->meta.k);
+        scored_alloc(&s->val, d->n, s->meta.k, s->live.val_tta);
         s->val_s1_sum = s->val_j_sum = 0;
         s->val_j_correct = 0;
     }

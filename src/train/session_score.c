@@ -5,11 +5,12 @@
 
 #include "train/session.h"
 
-void scored_alloc(scored_t *sc, int n, int k)
+void scored_alloc(scored_t *sc, int n, int k, int tta)
 {
     scored_free(sc);
     sc->n = n;
     sc->k = k;
+    sc->tta = tta;
     sc->y = xcalloc(n ? n : 1, sizeof(int));
     sc->p = xcalloc(n ? n : 1, sizeof(int));
     sc->msp = xcalloc(n ? n : 1, sizeof(double));
@@ -53,7 +54,8 @@ void session_score_batch(session_t *s, const dataset_t *d, int start, int b, sco
         idx[i] = start + i;
     trainer_load(&s->tr, d, idx, b, NULL, NULL);
     free(idx);
-    *s1_loss += stage1_infer(&s->tr, b, s->cfg.train.tta);
+    *s1_loss += stage1_infer(&s->tr, b, sc->tta);
+    sc->plain_hits += s->tr.plain_hits;
     for (int i = 0; i < b; i++) {
         const float *pr = s->tr.probs_host + (size_t)i * k;
         int p = 0;
@@ -72,11 +74,18 @@ void session_score_batch(session_t *s, const dataset_t *d, int start, int b, sco
     }
 }
 
+void session_score_val(session_t *s)
+{
+    const scored_t *v = &s->val;
+    if (v->n != s->data.val.n || !v->y || v->tta != s->cfg.train.tta)
+        session_score(s, &s->data.val, &s->val);
+}
+
 const float *session_batch_probs(const session_t *s) { return s->tr.probs_host; }
 
 void session_score(session_t *s, const dataset_t *d, scored_t *out)
 {
-    scored_alloc(out, d->n, s->meta.k);
+    scored_alloc(out, d->n, s->meta.k, s->cfg.train.tta);
     double s1 = 0, jl = 0;
     long jc = 0;
     int mb = s->tr.max_batch;

@@ -113,6 +113,21 @@ static void add_view_logits(trainer_t *t, int b, int dx, int dy, int flip, float
     be->axpby(be, (size_t)b * t->k, w, logits, first ? 0.0f : 1.0f, t->logits);
 }
 
+/* Hits of the b rows of scores (host, b x k) against the loaded labels. */
+static int count_hits(const trainer_t *t, const float *scores, int b)
+{
+    int hits = 0;
+    for (int i = 0; i < b; i++) {
+        const float *r = scores + (size_t)i * t->k;
+        int best = 0;
+        for (int j = 1; j < t->k; j++)
+            if (r[j] > r[best])
+                best = j;
+        hits += best == t->labels_host[i];
+    }
+    return hits;
+}
+
 /* airbench's views and weights: level 1 the image and its mirror, 1/2
  * each; level 2 those at 1/4 and the mirrored pair of each 1-pixel shift
  * diagonally, either way, at 1/8. */
@@ -128,6 +143,10 @@ static const float *tta_logits(trainer_t *t, int b, int level)
         float w = level == 1 ? views[v].w1 : views[v].w2;
         if (w > 0)
             add_view_logits(t, b, views[v].dx, views[v].dy, views[v].flip, w, first);
+        if (v == 0) { /* the image as it is: w times its logits */
+            t->be->download(t->be, t->probs_host, t->logits, (size_t)b * t->k);
+            t->plain_hits = count_hits(t, t->probs_host, b);
+        }
         first &= !(w > 0);
     }
     t->be->upload(t->be, t->x, t->xhost, (size_t)b * t->img_floats); /* the batch as loaded */
@@ -142,6 +161,8 @@ double stage1_infer(trainer_t *t, int b, int tta)
     t->be->softmax_xent(t->be, b, t->k, logits, t->labels, (float)t->cfg->label_smoothing,
                         t->probs, NULL, t->stats + 2 * STATS_BATCH);
     t->be->download(t->be, t->probs_host, t->probs, (size_t)b * t->k);
+    if (tta <= 0)
+        t->plain_hits = count_hits(t, t->probs_host, b);
     double loss;
     trainer_stats(t, STATS_BATCH, &loss, NULL);
     return loss;

@@ -38,6 +38,7 @@ typedef struct {
     double bn_bias_lr_scale; /* learning-rate multiplier of batch-norm parameters */
     int lookahead;           /* airbench's lookahead average of Stage 1's weights */
     int tta;                 /* test-time augmentation: 0 none, 1 flip, 2 flip + shifts */
+    int epoch_tta;           /* the level (at most tta) before a run's last epoch */
     /* augmentation of Stage 1's training images and of the judge pool */
     int augment;             /* 0: none */
     int crop_pad;            /* translation of up to this many pixels */
@@ -82,6 +83,7 @@ typedef struct {
     float *view_host;      /* (max_batch, image): a test-time view of xhost */
     float *logits;         /* (max_batch, k) backend memory: test-time views'
                               mean logits */
+    int plain_hits;        /* stage1_infer: the unaugmented view's hits alone */
 } trainer_t;
 
 void trainer_init(trainer_t *t, const train_config_t *cfg, model_t *model, const float *mean,
@@ -111,7 +113,9 @@ void stage1_step(trainer_t *t, int b, float lr, uint64_t step);
  * t->probs_host (b, k); returns the summed loss (training smoothing).
  * tta > 0 averages the logits of test-time views (airbench's levels):
  * 1: the image and its mirror; 2: that, averaged with the same of the
- * image shifted one pixel diagonally either way (reflect padding). */
+ * image shifted one pixel diagonally either way (reflect padding).
+ * t->plain_hits counts the batch's hits of the unaugmented image alone,
+ * the accuracy that compares epochs scored with different levels. */
 double stage1_infer(trainer_t *t, int b, int tta);
 
 
