@@ -22,8 +22,8 @@ void print_epoch_line(FILE *fp, const epoch_stats_t *st)
             st->s1_val_loss, st->s1_val_acc, st->j_loss, st->j_acc, st->j_val_loss,
             st->j_val_acc, st->seconds, st->img_s);
     const double *ph = st->phase_seconds;
-    fprintf(fp, " [Stage 1 %.1fs, pool %.1fs, judges %.1fs, validation %.1fs]\n",
-            ph[PHASE_STAGE1], ph[PHASE_POOL], ph[PHASE_JUDGES], ph[PHASE_VAL]);
+    fprintf(fp, " [Stage 1 %.1fs, pool %.1fs, judges %.1fs, validation %.1fs; TTA %d]\n",
+            ph[PHASE_STAGE1], ph[PHASE_POOL], ph[PHASE_JUDGES], ph[PHASE_VAL], st->val_tta);
     fflush(fp);
 }
 
