@@ -29,8 +29,22 @@ expect "st_diff reads both models" [ $? -eq 0 ]
 # The judges keep what the pooled choice says (the report's "judge kept"
 # column, train/stage2.h): a trained net changes its tensors; the net
 # from before the epoch, scaled by mu, changes at most its output layer;
-# pooled or shared zero the output layer, which changes only it.
+# pooled or shared zero the output layer (g = 0), whatever the epoch's
+# training did to the layers before it.
 kept_of() { awk -v c="$1" '/judge kept$/ { on = 1; next } on && $1 == c { print $NF; exit }' "$T/o"; }
+zero_output() { # zero_output FILE N: judge N's fc2 weight and bias are all +0.0
+    python3 - "$1" "$2" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    head = json.loads(f.read(n))
+    body = f.read()
+names = ["judge.%s.fc2.weight" % sys.argv[2], "judge.%s.fc2.bias" % sys.argv[2]]
+ok = all(t in head and not any(body[head[t]["data_offsets"][0]:head[t]["data_offsets"][1]])
+         for t in names)
+sys.exit(0 if ok else 1)
+PY
+}
 changed=0
 for pair in checker:6 gradient:7; do
     name=${pair%:*} n=${pair#*:}
@@ -41,9 +55,12 @@ for pair in checker:6 gradient:7; do
         changed=$((changed + 1))
         expect "judge $n kept its $kept weights: some of its tensors changed" \
             grep -q "^judge\.$n\." "$T/changed"
-    else
+    elif [ "$kept" = previous ]; then
         expect "judge $n kept '$kept': at most its output layer changed" \
             sh -c "! grep '^judge\.$n\.' '$T/changed' | grep -qv '^judge\.$n\.fc2\.'"
+    else
+        expect "judge $n kept '$kept': its output layer is zero" \
+            zero_output "$T/m2/model.safetensors" "$n"
     fi
 done
 [ "$changed" -ge 1 ] || echo "note: neither judge kept trained weights this run" >&2
