@@ -205,7 +205,7 @@ wait_until "? shows the help" on_screen "this help"
 expect "help says what dim figures mean" on_screen "dim: on fewer than 20 val images"
 keys big Escape
 wait_until "Esc leaves the help" on_screen "S1 val"
-wait_until "the run finishes" on_screen "FINISHED"
+UI_TIMEOUT=180 wait_until "the run finishes (3 epochs; slow under a parallel make check)" on_screen "FINISHED"
 expect "the device keeps its place in the header ($col_training, now $(device_col))" \
     [ "$(device_col)" = "$col_training" ]
 wait_until "the confusion matrix sits under the table" on_screen "target\\out"
