@@ -270,10 +270,8 @@ static void finish(loop_t *l)
     tune_info_t tune = {0};
     publish(l, WB_FINISHING);
     wb_shared_notice(&t->sh, "Training done: scoring the test set");
-    if (s->val.y && s->val.tta != o->train.tta) { /* stopped before the last epoch */
-        session_score_val(s);
+    if (session_rescore_val(s)) /* stopped before the last epoch */
         publish_val(t);
-    }
     if (f->tune_threshold[0] && !t->manual_tau) {
         if (tune_thresholds(s, f->tune_threshold, f->per_category, &tune, &e))
             set_error(l, "tuning tau", e.msg);

@@ -175,8 +175,7 @@ int finish_run(session_t *s, const finish_config_t *f, err_t *e)
 {
     tune_info_t tune = {0};
     const session_config_t *o = &s->cfg;
-    if (s->val.y && s->val.tta != o->train.tta)
-        session_score_val(s); /* stopped before its last epoch: the report's validation figures */
+    session_rescore_val(s);
     if (f->tune_threshold[0] && tune_thresholds(s, f->tune_threshold, f->per_category, &tune, e))
         return -1;
     if ((o->train.epochs > 0 || tune.tuned) && session_save(s, e))

@@ -189,6 +189,10 @@ int session_epoch_tta(const session_t *s, int epoch);
 /* s->val scored with --tta: scored now when no epoch scored it, or when
  * the last one did at --epoch_tta (a run stopped before its last epoch). */
 void session_score_val(session_t *s);
+/* A run stopped before its last epoch: s->val, scored at --epoch_tta,
+ * rescored at --tta for the threshold and the report. Returns 1 when it
+ * rescored, 0 when the last epoch's scores stand (or none exist). */
+int session_rescore_val(session_t *s);
 
 /* Judge flags: the given list ("ship,truck", "0,8", mixed), or all when
  * spec is empty. Returns 0 or -1 with e listing the valid names. */

@@ -181,14 +181,6 @@ static void pool_alloc(session_t *s)
     s->plan = xrealloc(s->plan, sizeof(int) * 3 * ((size_t)n * passes + k + 1));
 }
 
-static int argmax_row(const float *p, int k)
-{
-    int best = 0;
-    for (int j = 1; j < k; j++)
-        if (p[j] > p[best])
-            best = j;
-    return best;
-}
 
 /* Groups the pool by Stage 1's prediction into judge mini-batches of the
  * trainable categories: judge_passes shuffled passes over each category's

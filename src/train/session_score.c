@@ -58,10 +58,7 @@ void session_score_batch(session_t *s, const dataset_t *d, int start, int b, sco
     sc->plain_hits += s->tr.plain_hits;
     for (int i = 0; i < b; i++) {
         const float *pr = s->tr.probs_host + (size_t)i * k;
-        int p = 0;
-        for (int j = 1; j < k; j++)
-            if (pr[j] > pr[p])
-                p = j;
+        int p = argmax_row(pr, k);
         sc->y[start + i] = s->tr.labels_host[i];
         sc->p[start + i] = p;
         sc->msp[start + i] = pr[p];
@@ -79,6 +76,14 @@ void session_score_val(session_t *s)
     const scored_t *v = &s->val;
     if (v->n != s->data.val.n || !v->y || v->tta != s->cfg.train.tta)
         session_score(s, &s->data.val, &s->val);
+}
+
+int session_rescore_val(session_t *s)
+{
+    if (!s->val.y || s->val.tta == s->cfg.train.tta)
+        return 0;
+    session_score(s, &s->data.val, &s->val);
+    return 1;
 }
 
 const float *session_batch_probs(const session_t *s) { return s->tr.probs_host; }

@@ -117,14 +117,8 @@ static void add_view_logits(trainer_t *t, int b, int dx, int dy, int flip, float
 static int count_hits(const trainer_t *t, const float *scores, int b)
 {
     int hits = 0;
-    for (int i = 0; i < b; i++) {
-        const float *r = scores + (size_t)i * t->k;
-        int best = 0;
-        for (int j = 1; j < t->k; j++)
-            if (r[j] > r[best])
-                best = j;
-        hits += best == t->labels_host[i];
-    }
+    for (int i = 0; i < b; i++)
+        hits += argmax_row(scores + (size_t)i * t->k, t->k) == t->labels_host[i];
     return hits;
 }
 
@@ -183,6 +177,15 @@ void judge_features(const float *probs, int b, int k, float *out)
         for (int j = 0; j < k; j++)
             f[k + j] = logf(f[j] + 1e-4f) / 9.2103f; /* in [-1, 0] */
     }
+}
+
+int argmax_row(const float *row, int k)
+{
+    int best = 0;
+    for (int j = 1; j < k; j++)
+        if (row[j] > row[best])
+            best = j;
+    return best;
 }
 
 double msp_logit(double msp)

@@ -123,6 +123,9 @@ double stage1_infer(trainer_t *t, int b, int tta);
  * out (b, JUDGE_SIDE(k)). */
 void judge_features(const float *probs, int b, int k, float *out);
 
+/* The index of the largest of row[0..k-1], the first of ties. */
+int argmax_row(const float *row, int k);
+
 /* The logit of Stage 1's maximum softmax probability msp (clamped to
  * [1e-9, 1 - 1e-9]): the baseline a judge corrects. */
 double msp_logit(double msp);
