@@ -629,7 +629,8 @@ static void test_bf16_error(void)
 static void test_bf16(void)
 {
     if (be->bf16_support == BF16_NONE) {
-        printf("  %s bf16: skipped: the backend computes in fp32 only\n", be->name);
+        printf("  %s bf16: skipped: the backend computes in fp32 only here (%s)\n", be->name,
+               be->desc);
         return;
     }
     set_precision(be, "bf16");

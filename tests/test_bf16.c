@@ -98,6 +98,12 @@ int main(void)
     backend_t *probe = backend_open("cpu", 1, &e);
     if (!probe)
         return check_skip("the cpu backend does not open");
+    if (probe->bf16_support == BF16_NONE) {
+        char why[BACKEND_DESC_LEN + 64];
+        snprintf(why, sizeof why, "%s: oneDNN has no bf16 convolutions on this CPU", probe->desc);
+        backend_free(probe);
+        return check_skip(why);
+    }
     int native = probe->bf16_support == BF16_NATIVE;
     printf("%s: %s\n", probe->desc,
            native ? "bf16 on the CPU's own instructions"

@@ -144,6 +144,9 @@ int backend_set_precision(backend_t *be, const char *precision, int prefer_bf16,
         return err_set(e, "--precision: expected auto, fp32 or bf16, got '%s'", precision);
     int want = !strcmp(precision, "bf16") ||
                (!strcmp(precision, "auto") && prefer_bf16 && be->bf16_support == BF16_NATIVE);
+    if (want && be->bf16_support == BF16_NONE && !strcmp(be->name, "cpu"))
+        return err_set(e, "--precision bf16: this CPU has no bf16 convolutions in oneDNN "
+                          "(%s; they need AVX-512); use --precision fp32 or auto", be->desc);
     if (want && be->bf16_support == BF16_NONE)
         return err_set(e, "--precision bf16: the %s backend computes in fp32 only; use "
                           "--precision fp32", be->name);

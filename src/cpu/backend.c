@@ -101,14 +101,17 @@ static const char *isa_name(dnnl_cpu_isa_t isa)
 }
 
 /* oneDNN computes bf16 convolutions with the CPU's own instructions from
- * AVX-512 BF16 (Cooper Lake, Zen 4) and AMX (Sapphire Rapids) on; below
- * those it converts to fp32 and back (AVX-512) or runs its reference
- * loops: correct, and slower than fp32. */
+ * AVX-512 BF16 (Cooper Lake, Zen 4) and AMX (Sapphire Rapids) on; with
+ * AVX-512 alone it converts to fp32 and back (correct, slower than fp32);
+ * below AVX-512 (AVX2: Zen 3, Haswell to Alder Lake) oneDNN 2.6 has no
+ * bf16 convolution at all. The ISA values are cumulative bit masks, so
+ * "has AVX-512" is a mask test (AVX2 + VNNI is not AVX-512). */
 static int bf16_support(dnnl_cpu_isa_t isa)
 {
-    return isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx
-               ? BF16_NATIVE
-               : BF16_EMULATED;
+    if (isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx)
+        return BF16_NATIVE;
+    return (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core ? BF16_EMULATED
+                                                                         : BF16_NONE;
 }
 
 void backend_cpu_init(backend_t *be)
