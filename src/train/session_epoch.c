@@ -181,7 +181,6 @@ static void pool_alloc(session_t *s)
     s->plan = xrealloc(s->plan, sizeof(int) * 3 * ((size_t)n * passes + k + 1));
 }
 
-
 /* Groups the pool by Stage 1's prediction into judge mini-batches of the
  * trainable categories: judge_passes shuffled passes over each category's
  * images, the batches in a shuffled order. */
